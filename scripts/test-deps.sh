@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the Rust toolchain and provisioned bb/CRS. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -c 'import cryptography, cbor2' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=42' 'cbor2>=5.6'
+
+if [ -f enclave-server/tests/js/package.json ]; then
+  (cd enclave-server/tests/js && npm ci --silent --no-audit --no-fund)
+fi
