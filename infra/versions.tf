@@ -1,0 +1,27 @@
+# OpenTofu settings, the AWS provider and the state backend.
+#
+# State lives in an S3 bucket that you create once, before the first `tofu init`
+# (docs/deploy.md, "Bootstrap"): `tofu init -backend-config=backend.hcl`.
+terraform {
+  required_version = ">= 1.8.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+
+  backend "s3" {}
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project   = "tee-rex"
+      ManagedBy = "opentofu"
+    }
+  }
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Lints and checks everything that deploys tee-rex, without AWS or Docker:
+#   1. actionlint on .github/workflows (with shellcheck on their run: scripts)
+#   2. shellcheck on every *.sh in the repository (everyone's, not only infra's)
+#   3. hadolint on Dockerfile and Dockerfile.nitro, and their base-image pins
+#   4. infra/check_infra.py on the OpenTofu files, plus mutated copies it must reject
+#   5. the CloudFront prefix-stripping function, run under node
+#   6. scripts/build-eif.sh against a stand-in nitro-cli (good and bad reports)
+# Tools come from PyPI (infra/lint-requirements.txt) into .cache/lint-venv. Exits non-zero on any
+# finding.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=$ROOT/.cache/lint-venv
+REQS=$ROOT/infra/lint-requirements.txt
+cd "$ROOT"
+
+log() { printf '[lint-infra] %s\n' "$*" >&2; }
+failed=()
+passed=0
+step() {  # step NAME CMD...: runs one check, records the outcome, never stops the script
+  local name=$1
+  shift
+  log "$name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed+=("$name")
+  fi
+}
+
+# --- tools ---------------------------------------------------------------------------------------
+stamp=$VENV/.requirements.sha256
+want=$(sha256sum "$REQS" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing lint tools into $VENV"
+  python3 -m venv "$VENV" || {
+    log "python3 -m venv failed; on Debian: apt-get install -y python3-venv"
+    exit 1
+  }
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --only-binary :all: -r "$REQS"
+  echo "$want" >"$stamp"
+fi
+export PATH=$VENV/bin:$PATH
+
+# --- 1. workflows ------------------------------------------------------------------------------
+lint_workflows() {
+  local files=(.github/workflows/*.yml)
+  [ -e "${files[0]}" ] || { echo "no workflows under .github/workflows" >&2; return 1; }
+  actionlint -no-color "${files[@]}"
+}
+
+# --- 2. every shell script ---------------------------------------------------------------------
+lint_shell() {
+  local scripts=()
+  mapfile -t scripts < <(git ls-files --cached --others --exclude-standard -- '*.sh' | sort -u)
+  [ "${#scripts[@]}" -gt 0 ] || { echo "no shell scripts found" >&2; return 1; }
+  local present=()
+  for f in "${scripts[@]}"; do [ -f "$f" ] && present+=("$f"); done
+  # warning and above: info/style notes (e.g. SC2016 on intentionally literal strings) do not fail.
+  shellcheck --external-sources --severity=warning "${present[@]}"
+}
+
+# --- 3. Dockerfiles ----------------------------------------------------------------------------
+lint_dockerfiles() {
+  hadolint --no-color Dockerfile Dockerfile.nitro || return 1
+  python3 - <<'PY'
+import re, sys
+
+errors = []
+pins = {}
+for path in ("Dockerfile", "Dockerfile.nitro"):
+    text = open(path, encoding="utf-8").read()
+    if "REPLACE_ME" in text:
+        errors.append(f"{path}: contains REPLACE_ME")
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
+    stages = set(re.findall(r"^FROM \S+ AS (\S+)$", text, re.M))
+    for image in re.findall(r"^FROM (\S+)", text, re.M):
+        ref = args.get(image[2:-1], "") if image.startswith("${") else image
+        if image in stages:
+            continue
+        if not re.search(r"@sha256:[0-9a-f]{64}$", ref):
+            errors.append(f"{path}: FROM {image} is not pinned by digest ({ref or 'no default'})")
+    pins[path] = {k: v for k, v in args.items() if k in ("RUST_IMAGE", "RUNTIME_IMAGE", "DEBIAN_SNAPSHOT")}
+if pins["Dockerfile"] != pins["Dockerfile.nitro"]:
+    errors.append(f"Dockerfile and Dockerfile.nitro pin different inputs: {pins}")
+for error in errors:
+    print(error, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+}
+
+# --- 4. OpenTofu -------------------------------------------------------------------------------
+check_infra() {
+  python3 infra/check_infra.py infra || return 1
+
+  # Each mutation breaks one required setting; the checker must reject every one of them.
+  local tmp rc=0
+  tmp=$(mktemp -d)
+  # shellcheck disable=SC2016  # the ${...} below are OpenTofu template text, not shell
+  local -a mutations=(
+    'enclave_host.tf|enabled = true|enabled = false'
+    'enclave_host.tf|# No key_name: operators use SSM Session Manager.|key_name = "ops"'
+    'enclave_host.tf|from_port         = var.api_port|from_port         = 22'
+    'enclave_host.tf|http_tokens                 = "required"|http_tokens                 = "optional"'
+    'site.tf|value    = "require-corp"|value    = "unsafe-none"'
+    'site.tf|value    = "same-origin"\n      override = true\n    }\n    items {\n      header   = "Cross-Origin-Embedder-Policy"|value    = "unsafe-none"\n      override = true\n    }\n    items {\n      header   = "Cross-Origin-Embedder-Policy"'
+    'site.tf|path = "/tee/*"|path = "/api/*"'
+    'versions.tf|region = var.region|region = "us-east-1"'
+    'host/tee-rex-vsock-proxy.service|Restart=always|Restart=on-failure'
+    'host/tee-rex-enclave.service|Restart=always|Restart=no'
+    'host/user-data.sh.tftpl|cpu_count: ${enclave_cpu_count}|cpu_count: 2'
+  )
+  for m in "${mutations[@]}"; do
+    IFS='|' read -r file from to <<<"$m"
+    rm -rf "$tmp/infra"
+    cp -r infra "$tmp/infra"
+    python3 - "$tmp/infra/$file" "$from" "$to" <<'PY'
+import sys
+path, old, new = sys.argv[1], sys.argv[2].replace("\\n", "\n"), sys.argv[3].replace("\\n", "\n")
+text = open(path, encoding="utf-8").read()
+if old not in text:
+    sys.exit(f"mutation target not found in {path}: {old!r}")
+open(path, "w", encoding="utf-8").write(text.replace(old, new, 1))
+PY
+    if python3 infra/check_infra.py "$tmp/infra" 2>/dev/null; then
+      echo "check_infra.py accepted a broken config: $file: '$from' -> '$to'" >&2
+      rc=1
+    fi
+  done
+  rm -rf "$tmp"
+  return "$rc"
+}
+
+# --- 5. CloudFront function --------------------------------------------------------------------
+check_cloudfront_function() {
+  command -v node >/dev/null || { echo "node is needed to test infra/strip-api-prefix.js" >&2; return 1; }
+  node - infra/strip-api-prefix.js <<'JS'
+const fs = require("fs");
+const assert = require("assert");
+const handler = new Function(fs.readFileSync(process.argv[2], "utf8") + "\nreturn handler;")();
+const cases = {
+  "/tee/attestation": "/attestation", "/tee/prove": "/prove", "/prover/health": "/health",
+  "/tee": "/", "/index.html": "/index.html", "/teex/prove": "/teex/prove", "/x/tee/prove": "/x/tee/prove",
+};
+for (const [uri, want] of Object.entries(cases)) {
+  const got = handler({ request: { uri, querystring: { nonce: { value: "ab" } } } });
+  assert.strictEqual(got.uri, want, `${uri} -> ${got.uri}, want ${want}`);
+  assert.deepStrictEqual(got.querystring, { nonce: { value: "ab" } });
+}
+JS
+}
+
+# --- 6. build-eif.sh ---------------------------------------------------------------------------
+check_build_eif() {
+  local tmp rc=0
+  tmp=$(mktemp -d)
+  # A stand-in for nitro-cli that writes an EIF and prints the report the way nitro-cli does.
+  cat >"$tmp/nitro-cli" <<'STUB'
+#!/usr/bin/env bash
+set -euo pipefail
+[ "$1" = build-enclave ] && [ "$2" = --docker-uri ] && [ "$4" = --output-file ] || exit 64
+printf 'EIF' >"$5"
+echo "Start building the Enclave Image..."
+cat "$STUB_REPORT"
+STUB
+  chmod +x "$tmp/nitro-cli"
+  local p0 p1 p2
+  p0=$(printf 'a%.0s' {1..96}); p1=$(printf 'B%.0s' {1..96}); p2=$(printf '1%.0s' {1..96})
+  printf '{"Measurements":{"HashAlgorithm":"Sha384 { ... }","PCR0":"%s","PCR1":"%s","PCR2":"%s"}}\n' \
+    "$p0" "$p1" "$p2" >"$tmp/good.json"
+  if STUB_REPORT=$tmp/good.json NITRO_CLI=$tmp/nitro-cli scripts/build-eif.sh --no-build \
+    --image test:stub --out-dir "$tmp/out" >/dev/null 2>&1; then
+    python3 - "$tmp/out/pcrs.json" "$p0" "${p1,,}" "$p2" <<'PY' || rc=1
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = {"PCR0": sys.argv[2], "PCR1": sys.argv[3], "PCR2": sys.argv[4]}
+if got != want:
+    sys.exit(f"pcrs.json is {got}, want {want}")
+PY
+    [ -s "$tmp/out/tee-rex.eif.sha256" ] || { echo "no tee-rex.eif.sha256" >&2; rc=1; }
+  else
+    echo "build-eif.sh failed on a well-formed report" >&2
+    rc=1
+  fi
+
+  local bad
+  for bad in \
+    "{\"Measurements\":{\"HashAlgorithm\":\"Sha384 { ... }\",\"PCR0\":\"${p0:0:94}\",\"PCR1\":\"$p1\",\"PCR2\":\"$p2\"}}" \
+    "{\"Measurements\":{\"HashAlgorithm\":\"Sha384 { ... }\",\"PCR0\":\"$p0\",\"PCR1\":\"$p1\"}}" \
+    "{\"Measurements\":{\"HashAlgorithm\":\"Sha384 { ... }\",\"PCR0\":\"$(printf '0%.0s' {1..96})\",\"PCR1\":\"$p1\",\"PCR2\":\"$p2\"}}" \
+    "{\"Measurements\":{\"HashAlgorithm\":\"Sha256 { ... }\",\"PCR0\":\"$p0\",\"PCR1\":\"$p1\",\"PCR2\":\"$p2\"}}" \
+    "Error: no JSON here"; do
+    printf '%s\n' "$bad" >"$tmp/bad.json"
+    if STUB_REPORT=$tmp/bad.json NITRO_CLI=$tmp/nitro-cli scripts/build-eif.sh --no-build \
+      --image test:stub --out-dir "$tmp/bad" >/dev/null 2>&1 || [ ! -e "$tmp/bad/pcrs.json" ]; then
+      [ ! -e "$tmp/bad/pcrs.json" ] || { echo "build-eif.sh left a pcrs.json for: $bad" >&2; rc=1; }
+    else
+      echo "build-eif.sh accepted a bad report: $bad" >&2
+      rc=1
+    fi
+  done
+  rm -rf "$tmp"
+  return "$rc"
+}
+
+step "actionlint .github/workflows" lint_workflows
+step "shellcheck *.sh" lint_shell
+step "hadolint and base-image pins" lint_dockerfiles
+step "OpenTofu settings (python-hcl2) and mutants" check_infra
+step "CloudFront prefix function" check_cloudfront_function
+step "build-eif.sh against a stand-in nitro-cli" check_build_eif
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  log "FAILED: ${failed[*]}"
+  log "$passed checks passed, ${#failed[@]} failed"
+  exit 1
+fi
+log "$passed checks passed, 0 failed"
