@@ -49,6 +49,7 @@ FROM ${RUNTIME_IMAGE} AS crs
 ARG DEBIAN_SNAPSHOT
 ARG CRS_BASE_URL
 ARG CRS_G1_POINTS=1048577
+ARG CRS_GRUMPKIN_POINTS=65537
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 COPY --chmod=0755 enclave/snapshot-sources.sh /usr/local/sbin/snapshot-sources
 # Versions are pinned by the snapshot date, not per package.
@@ -61,8 +62,10 @@ COPY --from=rust-build /out/bin/tee-rex-crs /usr/local/bin/tee-rex-crs
 # No default source: the release workflow and docs/deploy.md name it. Verification, not the
 # source, is what makes the CRS trustworthy, so any mirror that serves the same points works.
 RUN test -n "${CRS_BASE_URL}" || { echo "set --build-arg CRS_BASE_URL (docs/deploy.md)" >&2; exit 1; } \
-    && tee-rex-crs fetch --base-url "${CRS_BASE_URL}" --out /out/crs --g1-points "${CRS_G1_POINTS}" \
+    && tee-rex-crs fetch --base-url "${CRS_BASE_URL}" --out /out/crs \
+        --g1-points "${CRS_G1_POINTS}" --grumpkin-points "${CRS_GRUMPKIN_POINTS}" \
     && tee-rex-crs verify /out/crs \
+        --g1-points "${CRS_G1_POINTS}" --grumpkin-points "${CRS_GRUMPKIN_POINTS}" \
     && test ! -e /out/crs/INSECURE_TEST_CRS
 
 # --- Runtime ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 #   4. infra/check_infra.py on the OpenTofu files, plus mutated copies it must reject
 #   5. the CloudFront prefix-stripping function, run under node
 #   6. scripts/build-eif.sh against a stand-in nitro-cli (good and bad reports)
+#   7. the host's systemd units (systemd-analyze verify) and infra/host/tee-rex-enclave.sh
+#      against stand-ins for nitro-cli and the AWS CLI
 # Tools come from PyPI (infra/lint-requirements.txt) into .cache/lint-venv. Exits non-zero on any
 # finding.
 set -euo pipefail
@@ -204,12 +206,84 @@ PY
   return "$rc"
 }
 
+# --- 7. host units and enclave script ------------------------------------------------------------
+check_host() {
+  local tmp rc=0
+  tmp=$(mktemp -d)
+  command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing (apt-get install systemd)" >&2; return 1; }
+  # Units as installed, with their executables pointed at files that exist here.
+  cp infra/host/*.service "$tmp/"
+  printf '[Unit]\nDescription=stand-in\n[Service]\nType=oneshot\nExecStart=/bin/true\n' \
+    >"$tmp/nitro-enclaves-allocator.service"
+  sed -i 's|/usr/local/bin/tee-rex-enclave|/bin/true|; s|/usr/bin/socat|/bin/true|' "$tmp"/tee-rex-*.service
+  local out
+  out=$(cd "$tmp" && systemd-analyze verify --man=no ./tee-rex-enclave.service ./tee-rex-vsock-proxy.service 2>&1) || rc=1
+  [ -z "$out" ] || { echo "$out" >&2; rc=1; }
+
+  # tee-rex-enclave.sh with stand-ins: `aws s3 cp` copies a local file, nitro-cli logs its
+  # arguments and reports RUNNING until the counter runs out.
+  mkdir -p "$tmp/bin" "$tmp/state"
+  cat >"$tmp/bin/aws" <<'STUB'
+#!/usr/bin/env bash
+[ "$1 $2" = "s3 cp" ] || exit 64
+shift 2
+[ "$1" = --only-show-errors ] && shift
+cp "$STUB_EIF" "$2"
+STUB
+  cat >"$tmp/bin/nitro-cli" <<'STUB'
+#!/usr/bin/env bash
+echo "$*" >>"$STUB_LOG"
+case "$1" in
+  describe-enclaves)
+    n=$(cat "$STUB_COUNTER"); echo $((n - 1)) >"$STUB_COUNTER"
+    if [ "$n" -gt 0 ]; then echo '[{"EnclaveName":"tee-rex","State":"RUNNING"}]'; else echo '[]'; fi ;;
+esac
+STUB
+  chmod +x "$tmp/bin/aws" "$tmp/bin/nitro-cli"
+  printf 'EIF v1' >"$tmp/good.eif"
+  local sha
+  sha=$(sha256sum "$tmp/good.eif" | cut -d' ' -f1)
+  cat >"$tmp/enclave.env" <<ENV
+EIF_S3_URI=s3://bucket/eif/x.eif
+EIF_SHA256=$sha
+ENCLAVE_CPU_COUNT=2
+ENCLAVE_MEMORY_MIB=4096
+ENCLAVE_CID=16
+ENV
+  local -a env=(PATH="$tmp/bin:$PATH" TEE_REX_ENV="$tmp/enclave.env" TEE_REX_STATE_DIR="$tmp/state"
+    TEE_REX_POLL_SECS=0 STUB_LOG="$tmp/log" STUB_COUNTER="$tmp/counter")
+  local script=infra/host/tee-rex-enclave.sh
+
+  # A tampered download is refused and leaves nothing behind.
+  printf 'EIF evil' >"$tmp/evil.eif"
+  if env "${env[@]}" STUB_EIF="$tmp/evil.eif" bash "$script" fetch >/dev/null 2>&1; then
+    echo "tee-rex-enclave.sh fetch accepted an EIF with the wrong hash" >&2; rc=1
+  fi
+  [ ! -e "$tmp/state/tee-rex.eif" ] || { echo "a refused EIF was left in place" >&2; rc=1; }
+  # The right one is installed.
+  env "${env[@]}" STUB_EIF="$tmp/good.eif" bash "$script" fetch >/dev/null || rc=1
+  cmp -s "$tmp/good.eif" "$tmp/state/tee-rex.eif" || { echo "fetch did not install the EIF" >&2; rc=1; }
+  # run starts the enclave without debug mode, stays up while it runs, fails once it stops.
+  echo 3 >"$tmp/counter"
+  if env "${env[@]}" bash "$script" run 2>/dev/null; then
+    echo "tee-rex-enclave.sh run exited 0 after the enclave stopped" >&2; rc=1
+  fi
+  grep -q -- "run-enclave --enclave-name tee-rex --eif-path $tmp/state/tee-rex.eif --cpu-count 2 --memory 4096 --enclave-cid 16" "$tmp/log" \
+    || { echo "run-enclave called wrongly: $(cat "$tmp/log")" >&2; rc=1; }
+  ! grep -q -- --debug-mode "$tmp/log" || { echo "enclave started in debug mode" >&2; rc=1; }
+  [ "$(grep -c describe-enclaves "$tmp/log")" = 4 ] \
+    || { echo "run did not poll until the enclave stopped: $(cat "$tmp/log")" >&2; rc=1; }
+  rm -rf "$tmp"
+  return "$rc"
+}
+
 step "actionlint .github/workflows" lint_workflows
 step "shellcheck *.sh" lint_shell
 step "hadolint and base-image pins" lint_dockerfiles
 step "OpenTofu settings (python-hcl2) and mutants" check_infra
 step "CloudFront prefix function" check_cloudfront_function
 step "build-eif.sh against a stand-in nitro-cli" check_build_eif
+step "host units and tee-rex-enclave.sh" check_host
 
 if [ "${#failed[@]}" -gt 0 ]; then
   log "FAILED: ${failed[*]}"

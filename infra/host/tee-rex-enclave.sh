@@ -14,8 +14,9 @@ set -a
 . "${TEE_REX_ENV:-/etc/tee-rex/enclave.env}"
 set +a
 : "${EIF_S3_URI:?}" "${EIF_SHA256:?}" "${ENCLAVE_CPU_COUNT:?}" "${ENCLAVE_MEMORY_MIB:?}" "${ENCLAVE_CID:?}"
-readonly eif=/var/lib/tee-rex/tee-rex.eif
+readonly eif=${TEE_REX_STATE_DIR:-/var/lib/tee-rex}/tee-rex.eif
 readonly name=tee-rex
+readonly poll_secs=${TEE_REX_POLL_SECS:-5}
 
 enclave_state() {
   nitro-cli describe-enclaves | python3 -c '
@@ -48,7 +49,7 @@ case "${1:-}" in
       --memory "$ENCLAVE_MEMORY_MIB" \
       --enclave-cid "$ENCLAVE_CID"
     while [ "$(enclave_state)" = RUNNING ]; do
-      sleep 5
+      sleep "$poll_secs"
     done
     echo "enclave $name is no longer running" >&2
     exit 1
