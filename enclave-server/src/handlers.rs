@@ -1,0 +1,303 @@
+//! Route handlers and their fallbacks.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use tee_rex_protocol::api::{
+    AttestationResponse, EncryptionPublicKey, Health, ProveRequest, ProveResponse,
+};
+use tee_rex_protocol::steps::{parse_steps, StepsError};
+use tee_rex_protocol::{
+    ErrorCode, API_VERSION, HEADER_DECRYPT_DURATION_MS, HEADER_PROVE_DURATION_MS, MAX_NONCE_LEN,
+    MIN_NONCE_LEN,
+};
+
+use crate::attest::AttestationRequest;
+use crate::error::ApiError;
+use crate::key::KeyError;
+use crate::middleware::{cors, request_context, RequestId};
+use crate::prover::ProveError;
+use crate::AppState;
+
+/// How much larger than the body the plaintext may be (compressed messages).
+const PLAINTEXT_EXPANSION: u64 = 4;
+
+pub(crate) fn register(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(request_context))
+            .wrap(cors())
+            .service(
+                web::resource("/attestation")
+                    .route(web::get().to(attestation))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/prove")
+                    .route(web::post().to(prove))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/health")
+                    .route(web::get().to(health))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/encryption-public-key")
+                    .route(web::get().to(encryption_public_key))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+#[derive(Deserialize)]
+struct AttestationQuery {
+    nonce: Option<String>,
+}
+
+async fn attestation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: RequestId,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<AttestationQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::new(ErrorCode::BadRequest, &id.0))?;
+    let nonce = match query.into_inner().nonce {
+        None => None,
+        Some(text) => {
+            Some(parse_nonce(&text).ok_or_else(|| ApiError::new(ErrorCode::InvalidNonce, &id.0))?)
+        }
+    };
+    let public_key = state.key.public_key_armored().to_owned();
+
+    let Some(attestor) = state.attestor.clone() else {
+        return Ok(HttpResponse::Ok().json(AttestationResponse::Standard { public_key }));
+    };
+    let key = Arc::clone(&state.key);
+    let user_data = Arc::clone(&state.user_data);
+    let nonce_len = nonce.as_ref().map_or(0, Vec::len);
+    let document = web::block(move || {
+        attestor.attest(&AttestationRequest {
+            nonce: nonce.as_deref(),
+            public_key: key.public_key_binary(),
+            user_data: &user_data,
+        })
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "attestation task failed");
+        ApiError::new(ErrorCode::Internal, &id.0)
+    })?
+    .map_err(|e| {
+        tracing::error!(error = %e, nonce_len, "attestation failed");
+        ApiError::new(ErrorCode::AttestationFailed, &id.0)
+    })?;
+    tracing::info!(nonce_len, document_len = document.len(), "attested");
+
+    Ok(HttpResponse::Ok().json(AttestationResponse::Nitro {
+        attestation_document: BASE64.encode(document),
+        public_key,
+    }))
+}
+
+async fn prove(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    id: RequestId,
+) -> Result<HttpResponse, ApiError> {
+    let fail = |code| ApiError::new(code, &id.0);
+
+    let is_json = match content_type(&req) {
+        Some(BodyKind::Json) => true,
+        Some(BodyKind::Binary) => false,
+        None => return Err(fail(ErrorCode::UnsupportedMediaType)),
+    };
+    let body = read_body(&req, payload, state.max_body_bytes)
+        .await
+        .map_err(|e| {
+            fail(match e {
+                BodyError::TooLarge => ErrorCode::PayloadTooLarge,
+                BodyError::Broken => ErrorCode::BadRequest,
+            })
+        })?;
+    let message = if is_json {
+        let request: ProveRequest =
+            serde_json::from_slice(&body).map_err(|_| fail(ErrorCode::InvalidJson))?;
+        BASE64
+            .decode(request.data.trim())
+            .map_err(|_| fail(ErrorCode::InvalidBase64))?
+    } else {
+        body
+    };
+
+    let decrypt_started = Instant::now();
+    let key = Arc::clone(&state.key);
+    let cap = (state.max_body_bytes as u64).saturating_mul(PLAINTEXT_EXPANSION);
+    let plaintext = web::block(move || key.decrypt(&message, cap))
+        .await
+        .map_err(|_| fail(ErrorCode::Internal))?
+        .map_err(|e| {
+            let code = match e {
+                KeyError::NotOpenpgp(_) => ErrorCode::NotOpenpgp,
+                KeyError::PlaintextTooLarge { .. } => ErrorCode::PayloadTooLarge,
+                _ => ErrorCode::DecryptFailed,
+            };
+            // Only our own message: rPGP's sources may quote packet bytes.
+            tracing::warn!(error = %e, code = %code, "payload refused");
+            fail(code)
+        })?;
+    let decrypt_duration = decrypt_started.elapsed();
+
+    let steps = parse_steps(&plaintext).map_err(|e| {
+        tracing::warn!(error = %e, "proving steps refused");
+        fail(if e == StepsError::Empty {
+            ErrorCode::NoSteps
+        } else {
+            ErrorCode::InvalidSteps
+        })
+    })?;
+    let step_count = steps.len();
+    let function_names: Vec<&str> = steps.iter().map(|s| s.function_name).collect();
+
+    let _slot = state.queue.acquire().await.map_err(|_| {
+        tracing::warn!(queue = ?state.queue.status(), "queue full");
+        fail(ErrorCode::QueueFull)
+    })?;
+    tracing::info!(
+        steps = step_count,
+        plaintext_len = plaintext.len(),
+        "proving"
+    );
+    let outcome = state
+        .prover
+        .prove(&plaintext, &function_names)
+        .await
+        .map_err(|e| {
+            let code = match &e {
+                ProveError::Timeout { .. } => ErrorCode::ProveTimeout,
+                ProveError::SelfCheckFailed { .. } => ErrorCode::ProofSelfCheckFailed,
+                _ => ErrorCode::ProverFailed,
+            };
+            tracing::error!(error = %error_chain(&e), code = %code, "prove failed");
+            fail(code)
+        })?;
+
+    tracing::info!(
+        steps = step_count,
+        circuits_accumulated = outcome.circuits_accumulated,
+        decrypt_ms = crate::millis(decrypt_duration),
+        prove_ms = crate::millis(outcome.duration),
+        proof_len = outcome.proof.len(),
+        "proved"
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            HEADER_PROVE_DURATION_MS,
+            crate::millis(outcome.duration).to_string(),
+        ))
+        .insert_header((
+            HEADER_DECRYPT_DURATION_MS,
+            crate::millis(decrypt_duration).to_string(),
+        ))
+        .json(ProveResponse {
+            proof: BASE64.encode(&outcome.proof),
+        }))
+}
+
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        api_version: API_VERSION,
+        attestation: state.attestation_mode(),
+        prover: state.identity.clone(),
+        queue: state.queue.status(),
+        uptime_seconds: state.started.elapsed().as_secs(),
+    })
+}
+
+async fn encryption_public_key(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(EncryptionPublicKey {
+        public_key: state.key.public_key_armored().to_owned(),
+    })
+}
+
+async fn not_found(id: RequestId) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound, id.0))
+}
+
+async fn method_not_allowed(id: RequestId) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed, id.0))
+}
+
+enum BodyKind {
+    Json,
+    Binary,
+}
+
+fn content_type(req: &HttpRequest) -> Option<BodyKind> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => Some(BodyKind::Json),
+        "application/octet-stream" => Some(BodyKind::Binary),
+        _ => None,
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads the body, refusing it once it exceeds `limit` (checked on `Content-Length` first).
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse_nonce(text: &str) -> Option<Vec<u8>> {
+    let bytes = hex::decode(text).ok()?;
+    (MIN_NONCE_LEN..=MAX_NONCE_LEN)
+        .contains(&bytes.len())
+        .then_some(bytes)
+}
+
+/// An error and its sources on one line, for the log.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
