@@ -8,15 +8,17 @@ set -euo pipefail
 
 readonly vsock_port=${TEE_REX_VSOCK_PORT:-5000}
 readonly listen=127.0.0.1:4000
+# Fixed in the image; an override exists only for scripts/lint-infra.sh's test of this script.
+readonly root=${TEE_REX_ROOT:-/opt/tee-rex}
 
 # Loopback starts down inside a Nitro Enclave.
 ip link set dev lo up
 
-/opt/tee-rex/bin/tee-rex-server \
+"$root/bin/tee-rex-server" \
   --attestation nitro \
   --listen "$listen" \
-  --bb /opt/tee-rex/bin/bb \
-  --crs-dir /opt/tee-rex/crs \
+  --bb "$root/bin/bb" \
+  --crs-dir "$root/crs" \
   --log-format json \
   "$@" &
 server=$!

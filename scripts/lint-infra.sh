@@ -8,6 +8,7 @@
 #   6. scripts/build-eif.sh against a stand-in nitro-cli (good and bad reports)
 #   7. the host's systemd units (systemd-analyze verify) and infra/host/tee-rex-enclave.sh
 #      against stand-ins for nitro-cli and the AWS CLI
+#   8. enclave/entrypoint.sh against stand-ins for the server, socat and ip
 # Tools come from PyPI (infra/lint-requirements.txt) into .cache/lint-venv. Exits non-zero on any
 # finding.
 set -euo pipefail
@@ -277,6 +278,68 @@ ENV
   return "$rc"
 }
 
+# --- 8. the enclave's PID 1 ----------------------------------------------------------------------
+check_entrypoint() {
+  local tmp rc=0
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/root/bin" "$tmp/path"
+  # Stand-ins log their arguments; each one's lifetime is set by the test.
+  cat >"$tmp/path/ip" <<'STUB'
+#!/usr/bin/env bash
+echo "ip $*" >>"$STUB_LOG"
+STUB
+  cat >"$tmp/path/socat" <<'STUB'
+#!/usr/bin/env bash
+echo "socat $*" >>"$STUB_LOG"
+echo $$ >"$STUB_DIR/socat.pid"
+sleep "$SOCAT_LIFETIME" >/dev/null 2>&1 &
+child=$!
+trap 'kill "$child" 2>/dev/null; exit 143' TERM
+wait "$child"
+exit "$SOCAT_STATUS"
+STUB
+  cat >"$tmp/root/bin/tee-rex-server" <<'STUB'
+#!/usr/bin/env bash
+echo "server $*" >>"$STUB_LOG"
+echo $$ >"$STUB_DIR/server.pid"
+sleep "$SERVER_LIFETIME" >/dev/null 2>&1 &
+child=$!
+trap 'kill "$child" 2>/dev/null; exit 143' TERM
+wait "$child"
+exit "$SERVER_STATUS"
+STUB
+  chmod +x "$tmp/path/ip" "$tmp/path/socat" "$tmp/root/bin/tee-rex-server"
+  run_entrypoint() {  # run_entrypoint SERVER_LIFETIME SERVER_STATUS SOCAT_LIFETIME SOCAT_STATUS
+    rm -f "$tmp/log" "$tmp"/*.pid
+    local status=0
+    env PATH="$tmp/path:$PATH" TEE_REX_ROOT="$tmp/root" STUB_LOG="$tmp/log" STUB_DIR="$tmp" \
+      SERVER_LIFETIME="$1" SERVER_STATUS="$2" SOCAT_LIFETIME="$3" SOCAT_STATUS="$4" \
+      timeout 20 bash enclave/entrypoint.sh --concurrency 2 2>/dev/null || status=$?
+    echo "$status"
+  }
+
+  # The server dies with 3: the enclave stops with 3, and socat is not left running.
+  local status
+  status=$(run_entrypoint 0.2 3 30 0)
+  [ "$status" = 3 ] || { echo "entrypoint exited $status when the server exited 3" >&2; rc=1; }
+  [ "$(head -n1 "$tmp/log")" = "ip link set dev lo up" ] || { echo "loopback not brought up first" >&2; rc=1; }
+  grep -qx "server --attestation nitro --listen 127.0.0.1:4000 --bb $tmp/root/bin/bb --crs-dir $tmp/root/crs --log-format json --concurrency 2" "$tmp/log" \
+    || { echo "server started wrongly: $(cat "$tmp/log")" >&2; rc=1; }
+  grep -qx "socat VSOCK-LISTEN:5000,fork,reuseaddr TCP:127.0.0.1:4000" "$tmp/log" \
+    || { echo "bridge started wrongly: $(cat "$tmp/log")" >&2; rc=1; }
+  if [ -f "$tmp/socat.pid" ] && kill -0 "$(cat "$tmp/socat.pid")" 2>/dev/null; then
+    echo "socat still running after the enclave's PID 1 exited" >&2; rc=1
+  fi
+  # The bridge exits cleanly: that is still a failure of the enclave, so it exits non-zero.
+  status=$(run_entrypoint 30 0 0.2 0)
+  [ "$status" != 0 ] && [ "$status" != 124 ] || { echo "entrypoint exited $status when socat stopped" >&2; rc=1; }
+  if [ -f "$tmp/server.pid" ] && kill -0 "$(cat "$tmp/server.pid")" 2>/dev/null; then
+    echo "server still running after the enclave's PID 1 exited" >&2; rc=1
+  fi
+  rm -rf "$tmp"
+  return "$rc"
+}
+
 step "actionlint .github/workflows" lint_workflows
 step "shellcheck *.sh" lint_shell
 step "hadolint and base-image pins" lint_dockerfiles
@@ -284,6 +347,7 @@ step "OpenTofu settings (python-hcl2) and mutants" check_infra
 step "CloudFront prefix function" check_cloudfront_function
 step "build-eif.sh against a stand-in nitro-cli" check_build_eif
 step "host units and tee-rex-enclave.sh" check_host
+step "enclave entrypoint" check_entrypoint
 
 if [ "${#failed[@]}" -gt 0 ]; then
   log "FAILED: ${failed[*]}"
