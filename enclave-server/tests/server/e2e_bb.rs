@@ -1,0 +1,1 @@
+//! End to end with the real fixture and the real bb.
