@@ -87,6 +87,12 @@ for path in ("Dockerfile", "Dockerfile.nitro"):
     pins[path] = {k: v for k, v in args.items() if k in ("RUST_IMAGE", "RUNTIME_IMAGE", "DEBIAN_SNAPSHOT")}
 if pins["Dockerfile"] != pins["Dockerfile.nitro"]:
     errors.append(f"Dockerfile and Dockerfile.nitro pin different inputs: {pins}")
+# Workflow containers run the same pinned Rust image as the build stage.
+import glob
+for path in sorted(glob.glob(".github/workflows/*.yml")):
+    for image in re.findall(r"^\s+image:\s*(\S+)\s*$", open(path, encoding="utf-8").read(), re.M):
+        if image != pins["Dockerfile.nitro"].get("RUST_IMAGE"):
+            errors.append(f"{path}: container image {image} is not Dockerfile.nitro's RUST_IMAGE")
 for error in errors:
     print(error, file=sys.stderr)
 sys.exit(1 if errors else 0)
