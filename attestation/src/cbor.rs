@@ -261,4 +261,3 @@ impl<'a> Reader<'a> {
         Ok(entries)
     }
 }
-

@@ -1,5 +1,14 @@
 //! Integration tests of the public API against real AWS and synthetic Nitro documents.
 
+// A test binary: helpers outside `#[test]` functions may panic on bad fixtures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::type_complexity
+)]
+
 mod cose_edit;
 mod mutations;
 mod real;
