@@ -1,0 +1,88 @@
+//! Conversions between the JS option objects and the SDK core's types.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use serde::{de, Deserializer, Serializer};
+
+use crate::{AttestationPolicy, Error};
+
+use super::options::AttestationOptions;
+
+/// Builds the SDK's attestation policy from the JS options.
+///
+/// # Errors
+/// [`Error::MissingExpectedPcrs`] when no PCR is expected (an empty set would accept any enclave),
+/// [`Error::InvalidPcrSpec`] for an index or value that does not parse.
+pub(crate) fn attestation_policy(options: &AttestationOptions) -> Result<AttestationPolicy, Error> {
+    let pcrs = expected_pcrs(&options.expected_pcrs)?;
+    if pcrs.is_empty() {
+        return Err(Error::MissingExpectedPcrs);
+    }
+    let mut policy = AttestationPolicy::new()
+        .expected_pcrs(pcrs)
+        .insecure_allow_debug(options.allow_debug.unwrap_or(false));
+    if let Some(max_age_ms) = options.max_age_ms {
+        policy = policy.max_age(Duration::from_millis(max_age_ms));
+    }
+    if let Some(pem) = &options.insecure_trusted_root_pem {
+        policy = policy.insecure_trusted_root_pem(pem.clone());
+    }
+    Ok(policy)
+}
+
+/// Parses `{ "0": "<96 hex digits>", ... }` (keys may also be written `PCR0`).
+fn expected_pcrs(pcrs: &BTreeMap<String, String>) -> Result<Vec<(u8, Vec<u8>)>, Error> {
+    pcrs.iter()
+        .map(|(key, value)| {
+            let index = key.strip_prefix("PCR").unwrap_or(key);
+            crate::parse_pcr_arg(&format!("{index}={value}"))
+        })
+        .collect()
+}
+
+/// Serialises bytes as a `Uint8Array` (serde-wasm-bindgen turns `serialize_bytes` into one).
+pub(crate) fn bytes<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
+}
+
+/// Deserialises a `Uint8Array` (or `undefined`) into optional bytes.
+pub(crate) fn de_opt_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    struct Bytes;
+    impl<'de> de::Visitor<'de> for Bytes {
+        type Value = Option<Vec<u8>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a Uint8Array")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_byte_buf(self)
+        }
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+            Ok(Some(v.to_vec()))
+        }
+        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+    }
+    d.deserialize_option(Bytes)
+}
+
+/// Deserialises an optional JS object of type `T` (a function, an `AbortSignal`) as it is.
+pub(crate) fn de_opt_js<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: wasm_bindgen::JsCast,
+{
+    let value: wasm_bindgen::JsValue = serde_wasm_bindgen::preserve::deserialize(d)?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    wasm_bindgen::JsCast::dyn_into::<T>(value)
+        .map(Some)
+        .map_err(|_| de::Error::custom("a value of the wrong type"))
+}

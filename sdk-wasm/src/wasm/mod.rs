@@ -1,0 +1,113 @@
+//! The JavaScript API: wasm-bindgen exports over the SDK core.
+//!
+//! This layer only converts: JS objects to the core's types and back, SDK errors to JS `Error`s
+//! with a stable `code` ([`error`]), and it reads the clock (JS `Date.now()`), which the core never
+//! does. Every decision about trust stays in the core.
+
+mod convert;
+mod error;
+mod options;
+mod prove;
+mod time;
+mod transport;
+
+use std::collections::BTreeMap;
+
+use pgp::{ser::Serialize as _, types::KeyDetails as _};
+use tsify::{Ts, Tsify as _};
+use wasm_bindgen::prelude::*;
+
+pub use options::{AttestationOptions, ProverInfo, VerifiedAttestation, VerifyAttestationOptions};
+pub use prove::{prove, JsPhaseEvent, JsProvingMode, ProveOptions, ProveResult};
+pub use transport::GlooTransport;
+
+use crate::{Error, TeeRexAttestation};
+
+/// Verifies an attestation document (COSE_Sign1 bytes) at the current time (JS `Date.now()`)
+/// against `options`, then applies tee-rex's key policy: the document must carry a binary OpenPGP
+/// public key able to encrypt.
+///
+/// # Errors
+/// A `TeeRexError` whose `code` is the verifier's (`SIGNATURE_INVALID`, `PCR_MISMATCH`, `STALE`,
+/// ...) or the key policy's (`MISSING_PUBLIC_KEY`, `INVALID_PUBLIC_KEY`); `INVALID_OPTIONS` when
+/// `options` does not have the declared shape; `MISSING_EXPECTED_PCRS` without PCRs.
+#[wasm_bindgen(js_name = verifyAttestation)]
+pub fn verify_attestation_js(
+    document: &[u8],
+    options: Ts<VerifyAttestationOptions>,
+) -> Result<Ts<VerifiedAttestation>, js_sys::Error> {
+    let options = options.to_rust().map_err(|e| invalid_options(&e))?;
+    let now_ms = time::now_ms()?;
+    let verified = verify_attestation_at(document, &options, now_ms).map_err(|e| e.to_js())?;
+    verified
+        .into_ts()
+        .map_err(|_| error::coded_error("INTERNAL", "cannot build the result"))
+}
+
+/// What [`verify_attestation_js`] does, at a caller-chosen time: the tests' entry point.
+///
+/// # Errors
+/// As [`verify_attestation_js`].
+pub fn verify_attestation_at(
+    document: &[u8],
+    options: &VerifyAttestationOptions,
+    now_ms: u64,
+) -> Result<VerifiedAttestation, Error> {
+    let policy = convert::attestation_policy(&options.attestation())?;
+    let verified = policy.verify(document, now_ms, options.expected_nonce.as_deref())?;
+    Ok(describe(&verified))
+}
+
+/// Encrypts `bytes` to `publicKey`, a binary OpenPGP public key (as `verifyAttestation` returns
+/// it), into a binary OpenPGP message (PKESK + SEIPDv2, AES-256-GCM).
+///
+/// # Errors
+/// A `TeeRexError` with code `INVALID_PUBLIC_KEY` when the key does not parse, is armored, or
+/// cannot encrypt; `ENCRYPTION_FAILED` when rPGP fails.
+#[wasm_bindgen(js_name = encrypt)]
+pub fn encrypt_js(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, js_sys::Error> {
+    encrypt_to(public_key, bytes).map_err(|e| e.to_js())
+}
+
+/// What [`encrypt_js`] does, returning the SDK error.
+///
+/// # Errors
+/// As [`encrypt_js`].
+pub fn encrypt_to(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let key = crate::parse_public_key(public_key)?;
+    crate::encrypt(&key, bytes)
+}
+
+impl Error {
+    /// This error as a JS `Error` with `name` `TeeRexError` and the stable `code`.
+    pub fn to_js(&self) -> js_sys::Error {
+        error::to_js_error(self)
+    }
+}
+
+fn describe(verified: &TeeRexAttestation) -> VerifiedAttestation {
+    let key = verified.public_key();
+    let doc = verified.attestation();
+    VerifiedAttestation {
+        // Writing an already-parsed key into a Vec cannot fail; an empty key would be refused
+        // by `encrypt` rather than used.
+        public_key: key.to_bytes().unwrap_or_default(),
+        public_key_fingerprint: hex::encode(key.fingerprint().as_bytes()),
+        module_id: doc.module_id().to_owned(),
+        timestamp_ms: doc.timestamp().as_millis(),
+        pcrs: doc
+            .pcrs()
+            .iter()
+            .map(|(i, v)| (i.to_string(), hex::encode(v)))
+            .collect::<BTreeMap<_, _>>(),
+        prover: verified.prover().map(|p| ProverInfo {
+            bb_version: p.bb_version.clone(),
+            bb_sha256: hex::encode(p.bb_sha256),
+            crs_insecure: p.crs_insecure,
+        }),
+    }
+}
+
+fn invalid_options(e: &impl std::fmt::Display) -> js_sys::Error {
+    error::coded_error("INVALID_OPTIONS", &format!("invalid options: {e}"))
+}

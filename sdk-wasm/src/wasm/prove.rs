@@ -1,0 +1,210 @@
+//! The `prove` export: the SDK's proving client over `fetch`, with JS options and callbacks.
+
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
+use wasm_bindgen::prelude::*;
+
+use crate::{Client, ClientConfig, Phase, PhaseEvent, ProvingMode};
+
+use super::{convert, error, options::AttestationOptions, time, GlooTransport};
+
+/// Options of `prove`.
+///
+/// Local proving (and falling back to it) happens in the JS layer, with bb.js: this core proves
+/// only on a server.
+#[derive(Tsify, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProveOptions {
+    /// The server, `http://` or `https://`.
+    pub api_url: String,
+    /// `"tee"` (default): the server must prove by attestation that it is the expected enclave.
+    /// `"remote"`: an unattested server is accepted only with `allowUnattested`.
+    #[tsify(optional)]
+    pub proving_mode: Option<JsProvingMode>,
+    /// What the server's attestation must satisfy. Required in `"tee"` mode.
+    #[tsify(optional)]
+    pub attestation: Option<AttestationOptions>,
+    /// Accept an unattested server in `"remote"` mode (default false).
+    #[tsify(optional)]
+    pub allow_unattested: Option<bool>,
+    /// Called as each phase begins.
+    #[tsify(optional, type = "(event: PhaseEvent) => void")]
+    #[serde(default, deserialize_with = "convert::de_opt_js")]
+    pub on_phase: Option<js_sys::Function>,
+    /// Aborts the requests when it fires.
+    #[tsify(optional, type = "AbortSignal")]
+    #[serde(default, deserialize_with = "convert::de_opt_js")]
+    pub signal: Option<web_sys::AbortSignal>,
+    /// Aborts each request after this many milliseconds.
+    #[tsify(optional)]
+    pub timeout_ms: Option<u32>,
+}
+
+/// Where `prove` proves.
+#[derive(Clone, Copy, Debug, Tsify, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsProvingMode {
+    /// An attested enclave.
+    Tee,
+    /// Any server; an unattested one only with `allowUnattested`.
+    Remote,
+}
+
+/// What `prove` resolves to.
+#[derive(Tsify, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProveResult {
+    /// The proof: a 4-byte big-endian field count, then 32-byte fields
+    /// (`ChonkProofWithPublicInputs.fromBuffer` reads it).
+    #[tsify(type = "Uint8Array")]
+    #[serde(serialize_with = "convert::bytes")]
+    pub proof: Vec<u8>,
+    /// Proving time measured by the server, when it said.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prove_duration_ms: Option<u64>,
+    /// The server's request id, when it said.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// False only for an unattested server the caller allowed in `"remote"` mode.
+    pub attested: bool,
+}
+
+/// The event passed to `onPhase`.
+#[derive(Tsify, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsPhaseEvent {
+    /// The phase that begins.
+    #[tsify(
+        type = "\"fetch-attestation\" | \"verify-attestation\" | \"encrypt\" | \"transmit\" | \
+                \"proving\" | \"proved\" | \"receive\""
+    )]
+    pub phase: &'static str,
+    /// Unix milliseconds (JS `Date.now()`) when it began.
+    pub at_ms: u64,
+    /// For `"proved"`: proving time measured by the server.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// Proves `steps` (the msgpack bytes of `serializePrivateExecutionSteps`) on a server: fresh
+/// nonce, attestation fetched and verified (in `"tee"` mode), steps encrypted to the key inside
+/// the verified document, sent, proof returned.
+///
+/// # Errors
+/// A `TeeRexError` whose `code` is the SDK's: `INVALID_STEPS` (nothing sent), `INVALID_OPTIONS`,
+/// `MISSING_EXPECTED_PCRS`, `UNATTESTED_SERVER`, the verifier's codes, the server's codes (e.g.
+/// `PROOF_SELF_CHECK_FAILED`), `TRANSPORT_FAILED`, `HTTP_ERROR`, `INVALID_RESPONSE`.
+#[wasm_bindgen(js_name = prove)]
+pub async fn prove(
+    steps: Vec<u8>,
+    options: tsify::Ts<ProveOptions>,
+) -> Result<tsify::Ts<ProveResult>, js_sys::Error> {
+    let options = options.to_rust().map_err(|e| super::invalid_options(&e))?;
+    // Fail before any request when the clock is unusable.
+    time::now_ms()?;
+
+    let mode = match options.proving_mode.unwrap_or(JsProvingMode::Tee) {
+        JsProvingMode::Tee => ProvingMode::Tee,
+        JsProvingMode::Remote => ProvingMode::Remote,
+    };
+    let policy = match (&options.attestation, mode) {
+        (Some(attestation), _) => {
+            convert::attestation_policy(attestation).map_err(|e| e.to_js())?
+        }
+        (None, ProvingMode::Tee) => return Err(crate::Error::MissingExpectedPcrs.to_js()),
+        // Remote without expectations: an attested server is still verified against the AWS
+        // root, and the client refuses TEE-only shortcuts.
+        (None, _) => crate::AttestationPolicy::new(),
+    };
+    let config = ClientConfig::new(&options.api_url, policy)
+        .map_err(|e| e.to_js())?
+        .mode(mode)
+        .allow_unattested(options.allow_unattested.unwrap_or(false));
+
+    let mut transport = GlooTransport::new();
+    if let Some(ms) = options.timeout_ms {
+        transport = transport.timeout_ms(ms);
+    }
+    if let Some(signal) = options.signal {
+        transport = transport.signal(signal);
+    }
+    // The clock was checked above; a later failure reads as time 0, which every freshness and
+    // validity check refuses.
+    let clock = || time::now_ms().unwrap_or(0);
+    let mut client = Client::new(transport, clock, config);
+
+    let on_phase = options.on_phase;
+    let mut report = |event: PhaseEvent| {
+        if let Some(callback) = &on_phase {
+            if let Ok(value) = phase_event(event).into_ts() {
+                // A throwing callback must not break the proof: its exception is dropped.
+                let _ = callback.call1(&JsValue::UNDEFINED, &value.into());
+            }
+        }
+    };
+    let outcome = client
+        .prove(&steps, &mut report)
+        .await
+        .map_err(|e| e.to_js())?;
+
+    ProveResult {
+        proof: outcome.proof,
+        prove_duration_ms: outcome.prove_duration_ms,
+        request_id: outcome.request_id,
+        attested: outcome.attested,
+    }
+    .into_ts()
+    .map_err(|_| error::coded_error("INTERNAL", "cannot build the result"))
+}
+
+fn phase_event(event: PhaseEvent) -> JsPhaseEvent {
+    let (phase, duration_ms) = match event.phase {
+        Phase::FetchAttestation => ("fetch-attestation", None),
+        Phase::VerifyAttestation => ("verify-attestation", None),
+        Phase::Encrypt => ("encrypt", None),
+        Phase::Transmit => ("transmit", None),
+        Phase::Proving => ("proving", None),
+        Phase::Proved { duration_ms } => ("proved", Some(duration_ms)),
+        Phase::Receive => ("receive", None),
+    };
+    JsPhaseEvent {
+        phase,
+        at_ms: event.at_ms,
+        duration_ms,
+    }
+}
+
+impl std::fmt::Debug for ProveOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProveOptions")
+            .field("api_url", &self.api_url)
+            .field("proving_mode", &self.proving_mode)
+            .field("attestation", &self.attestation)
+            .field("allow_unattested", &self.allow_unattested)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ProveResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProveResult")
+            .field("proof_len", &self.proof.len())
+            .field("prove_duration_ms", &self.prove_duration_ms)
+            .field("request_id", &self.request_id)
+            .field("attested", &self.attested)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for JsPhaseEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsPhaseEvent")
+            .field("phase", &self.phase)
+            .field("at_ms", &self.at_ms)
+            .finish()
+    }
+}
