@@ -135,4 +135,10 @@ resource "aws_instance" "enclave_host" {
   tags = {
     Name = "${var.name}-enclave-host"
   }
+
+  # A newer Amazon Linux image alone should not replace the enclave host on every deploy.
+  # Replace it deliberately: `tofu apply -replace=aws_instance.enclave_host`.
+  lifecycle {
+    ignore_changes = [ami]
+  }
 }

@@ -67,6 +67,13 @@ variable "allowed_cidrs" {
     condition     = !contains(var.allowed_cidrs, "0.0.0.0/0")
     error_message = "Do not open the API to the whole internet; put it behind CloudFront."
   }
+
+  # CloudFront's origin-facing prefix list counts as about 55 rules against the default quota
+  # of 60 inbound rules per security group.
+  validation {
+    condition     = length(var.allowed_cidrs) <= 4
+    error_message = "At most 4 allowed_cidrs fit beside CloudFront's prefix list (raise the security group rules quota for more)."
+  }
 }
 
 variable "eif_s3_key" {

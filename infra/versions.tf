@@ -1,9 +1,10 @@
 # OpenTofu settings, the AWS provider and the state backend.
 #
 # State lives in an S3 bucket that you create once, before the first `tofu init`
-# (docs/deploy.md, "Bootstrap"): `tofu init -backend-config=backend.hcl`.
+# (docs/deploy.md, "Bootstrap"): `tofu init -backend-config=backend.hcl`. OpenTofu 1.10 or later:
+# the backend locks with `use_lockfile`.
 terraform {
-  required_version = ">= 1.8.0"
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {
