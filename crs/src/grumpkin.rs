@@ -71,6 +71,19 @@ mod tests {
         }
     }
 
+    /// bb 4.1.2 wrote `grumpkin_g1.flat.dat` (2^15 points) into a CRS folder that lacked it, while
+    /// proving `testdata/aztec/ivc-deploy-schnorr.msgpack` (2026-12-04). The whole file equals our
+    /// derivation (SHA-256 df929cc1d1a35961e41b43d090c45f30b76a745c9b27c36f64e448d83ee11558);
+    /// pinned here: the SHA-256 of its first 256 points.
+    #[test]
+    fn matches_the_points_bb_derives() {
+        let bytes = crate::encode_grumpkin_points(&derive_grumpkin_points(256));
+        assert_eq!(
+            hex::encode(Sha256::digest(bytes)),
+            "5eee09967d3a7af29e5dde214c51785cecbb24115e84211ff3bb686011490684"
+        );
+    }
+
     #[test]
     fn derivation_is_deterministic_and_indexed() {
         assert_eq!(grumpkin_point(5), derive_grumpkin_points(6)[5]);

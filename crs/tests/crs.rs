@@ -12,11 +12,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ark_bn254::{Fr, G2Affine, G2Projective};
-use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use tee_rex_crs::{
     encode_g1_points, encode_g2, fetch, generate_test_crs, insecure_test_g2, powers_of_secret_g1,
-    verify_dir, Error, FetchOptions, TrustedG2, G1_FILE, G2_FILE, GRUMPKIN_FILE, MARKER_FILE,
-    POINT_SIZE, SUMS_FILE,
+    verify_dir, Error, FetchOptions, TrustedG2, G1_FILE, G2_FILE, GRUMPKIN_FILE,
+    IGNITION_G1_SECOND_BYTES, IGNITION_G2_BYTES, MARKER_FILE, POINT_SIZE, SUMS_FILE,
 };
 
 /// The known secret of the served CRS.
@@ -287,6 +287,49 @@ fn refuses_a_base_url_that_is_not_http() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::BadBaseUrl { .. }), "{err}");
+}
+
+/// The start of the real Ignition CRS: the generator and [x]G1, with Ignition's [x]G2, all as
+/// pinned from bb 4.1.2.
+fn ignition_prefix_files(second: &[u8]) -> HashMap<String, Vec<u8>> {
+    let mut g1 = encode_g1_points(&[ark_bn254::G1Affine::generator()]).unwrap();
+    g1.extend_from_slice(second);
+    HashMap::from([
+        ("/g1.dat".to_owned(), g1),
+        ("/g2.dat".to_owned(), IGNITION_G2_BYTES.to_vec()),
+    ])
+}
+
+#[test]
+fn accepts_the_real_ignition_prefix_under_ignition() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("crs");
+    let base = serve(
+        ignition_prefix_files(&IGNITION_G1_SECOND_BYTES),
+        Behaviour::Serve,
+    );
+    let options = FetchOptions {
+        g1_points: 2,
+        ..options(base, TrustedG2::Ignition)
+    };
+    let verified = fetch(&out, &options).unwrap();
+    assert_eq!((verified.g1_points, verified.insecure), (2, false));
+    assert_sums_match(&out);
+}
+
+#[test]
+fn refuses_a_second_point_that_is_not_ignitions() {
+    let two_g = (ark_bn254::G1Projective::generator() * Fr::from(2u64)).into_affine();
+    let files = ignition_prefix_files(&encode_g1_points(&[two_g]).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("crs");
+    let options = FetchOptions {
+        g1_points: 2,
+        ..options(serve(files, Behaviour::Serve), TrustedG2::Ignition)
+    };
+    let err = fetch(&out, &options).unwrap_err();
+    assert!(matches!(err, Error::SecondPointNotIgnition { .. }), "{err}");
+    assert!(!out.exists());
 }
 
 fn small_test_crs() -> (tempfile::TempDir, PathBuf) {
