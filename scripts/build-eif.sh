@@ -61,9 +61,11 @@ if [ "$BUILD" = 1 ]; then
   epoch=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct)}
   args=(--build-arg "CRS_BASE_URL=$CRS_BASE_URL" --build-arg "SOURCE_DATE_EPOCH=$epoch")
   [ -z "${DEBIAN_SNAPSHOT:-}" ] || args+=(--build-arg "DEBIAN_SNAPSHOT=$DEBIAN_SNAPSHOT")
-  log "docker build -f Dockerfile.nitro -t $IMAGE"
-  SOURCE_DATE_EPOCH=$epoch "$DOCKER" build -f "$ROOT/Dockerfile.nitro" "${args[@]}" \
-    -t "$IMAGE" "$ROOT" >&2
+  # rewrite-timestamp clamps every file's mtime to SOURCE_DATE_EPOCH: the EIF's ramdisk keeps
+  # mtimes, so without it two builds of the same commit would measure differently.
+  log "docker buildx build -f Dockerfile.nitro ($IMAGE, SOURCE_DATE_EPOCH=$epoch)"
+  SOURCE_DATE_EPOCH=$epoch "$DOCKER" buildx build -f "$ROOT/Dockerfile.nitro" "${args[@]}" \
+    --output "type=docker,name=$IMAGE,rewrite-timestamp=true" "$ROOT" >&2
 fi
 
 # 2. The EIF. nitro-cli prints progress and then the JSON report on stdout.
