@@ -261,3 +261,6 @@ impl<'a> Reader<'a> {
         Ok(entries)
     }
 }
+
+#[cfg(test)]
+mod tests;
