@@ -306,7 +306,7 @@ fn nesting_is_limited() {
             max: MAX_DEPTH
         })
     );
-    let mut tags = vec![0xd8, 0x20].repeat(MAX_DEPTH + 1);
+    let mut tags = [0xd8, 0x20].repeat(MAX_DEPTH + 1);
     tags.push(0x00);
     assert!(matches!(decode(&tags), Err(Error::NestingTooDeep { .. })));
 }
