@@ -62,7 +62,7 @@ pub enum Error {
         found_x: String,
     },
 
-    /// The second G1 point is not Ignition's [x]G1 although Ignition's G2 is trusted.
+    /// The second G1 point is not Ignition's \[x\]G1 although Ignition's G2 is trusted.
     #[error("bn254_g1.dat: the second point is not Ignition's [x]G1 (found x = {found_x})")]
     SecondPointNotIgnition {
         /// The second point's x coordinate, hex, truncated.

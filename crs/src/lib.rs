@@ -11,7 +11,7 @@
 //!
 //! Every coordinate is 32 bytes, big-endian, in normal (non-Montgomery) form; a G1 point is x then
 //! y (64 bytes) and the G2 point is x.c0, x.c1, y.c0, y.c1. The real G1 points come from Aztec's
-//! Ignition ceremony, whose [x]G2 bb 4.1.2 compiles in ([`IGNITION_G2_BYTES`]).
+//! Ignition ceremony, whose \[x\]G2 bb 4.1.2 compiles in ([`IGNITION_G2_BYTES`]).
 //!
 //! A folder is trusted only through [`verify_dir`]: every point canonical, on its curve and in its
 //! subgroup, the first point the generator, the G2 point the one the caller trusts, the pairing
@@ -44,7 +44,7 @@ pub use verify::{
     VerifiedCrs,
 };
 
-/// The Ignition ceremony's [x]G2 in `bn254_g2.dat` layout, as compiled into bb 4.1.2.
+/// The Ignition ceremony's \[x\]G2 in `bn254_g2.dat` layout, as compiled into bb 4.1.2.
 ///
 /// Taken from barretenberg's `srs/factories/bn254_crs_data.hpp` (`BN254_G2_ELEMENT_BYTES`, the
 /// contents of the CDN's `g2.dat`) and checked to occur byte for byte in the pinned bb 4.1.2
@@ -56,10 +56,10 @@ pub const IGNITION_G2_BYTES: [u8; G2_SIZE] = hex_literal(concat!(
     "04fc6369f7110fe3d25156c1bb9a72859cf2a04641f99ba4ee413c80da6a5fe4",
 ));
 
-/// The Ignition ceremony's [x]G1 (the second point of `g1.dat`), as compiled into bb 4.1.2.
+/// The Ignition ceremony's \[x\]G1 (the second point of `g1.dat`), as compiled into bb 4.1.2.
 ///
 /// Same source as [`IGNITION_G2_BYTES`] (`get_bn254_g1_second_element`); also present in the
-/// pinned binary. A unit test checks e([x]G1, G2) == e(G1, [x]G2) for the two constants.
+/// pinned binary. A unit test checks e(\[x\]G1, G2) == e(G1, \[x\]G2) for the two constants.
 pub const IGNITION_G1_SECOND_BYTES: [u8; POINT_SIZE] = hex_literal(concat!(
     "2d360628289ff943ff6bd1a87bbe4e62abe7fb61ba83effd266f22bdcf31e6f9",
     "26b92a79e563c3f48252cce7feeca2f0f8d33dcb4ef7b0643bf07bd405700aaa",

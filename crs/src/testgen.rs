@@ -34,12 +34,12 @@ pub fn insecure_test_secret() -> Fr {
     Fr::from_be_bytes_mod_order(&Sha256::digest(INSECURE_TEST_SECRET_SEED))
 }
 
-/// [s]G2 for the publicly known test secret: the G2 point of every CRS [`generate_test_crs`] makes.
+/// \[s\]G2 for the publicly known test secret: the G2 point of every CRS [`generate_test_crs`] makes.
 pub fn insecure_test_g2() -> G2Affine {
     (G2Projective::generator() * insecure_test_secret()).into_affine()
 }
 
-/// [s^i]G1 for i in `0..count`.
+/// \[s^i\]G1 for i in `0..count`.
 pub fn powers_of_secret_g1(secret: Fr, count: usize) -> Vec<G1Affine> {
     let mut powers = Vec::with_capacity(count);
     let mut acc = Fr::one();

@@ -16,7 +16,7 @@ use crate::{
     IGNITION_G2_BYTES, POINT_SIZE,
 };
 
-/// Which [x]G2 the G1 points must be powers of.
+/// Which \[x\]G2 the G1 points must be powers of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrustedG2 {
     /// Aztec's Ignition ceremony ([`IGNITION_G2_BYTES`]); also pins the second G1 point.
@@ -54,7 +54,7 @@ pub struct VerifiedCrs {
     pub insecure: bool,
 }
 
-/// Ignition's [x]G2, decoded and checked.
+/// Ignition's \[x\]G2, decoded and checked.
 ///
 /// # Errors
 /// Never in practice: the constant is checked by a unit test. A failure is reported, not panicked.
@@ -103,7 +103,7 @@ pub fn verify_g2_bytes(bytes: &[u8], trusted: TrustedG2) -> Result<G2Affine, Err
 /// Returns the number of points.
 ///
 /// The power relation P_{i+1} = x P_i is checked for all i at once with random 128-bit weights
-/// r_i: e(sum r_i P_{i+1}, G2) == e(sum r_i P_i, [x]G2). A file that breaks it anywhere passes
+/// r_i: e(sum r_i P_{i+1}, G2) == e(sum r_i P_i, \[x\]G2). A file that breaks it anywhere passes
 /// with probability about 2^-128.
 ///
 /// # Errors
