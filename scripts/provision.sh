@@ -12,8 +12,9 @@
 #        http://crs.aztec-cdn.foundation); otherwise, or when that source cannot be reached, an
 #        INSECURE test CRS with a publicly known secret is generated.
 #
-# Needs: bash, coreutils, tar, npm and node (for the registry and the integrity check), apt-get and
-# dpkg (only on hosts with glibc < 2.39), cargo (to build tee-rex-crs).
+# Needs: bash, coreutils, tar, npm and node (for the registry and the integrity check; installed with
+# apt-get when missing and run as root), apt-get and dpkg (only on hosts with glibc < 2.39), cargo
+# (to build tee-rex-crs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,13 +36,16 @@ for arg in "$@"; do
     --bb) do_bb=1 ;;
     --crs) do_crs=1 ;;
     --all) do_bb=1; do_crs=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument '$arg' (expected --bb, --crs or --all)" ;;
   esac
 done
 if [ "$do_bb" = 0 ] && [ "$do_crs" = 0 ]; then do_bb=1; do_crs=1; fi
 
 mkdir -p "$CACHE"
+# One provisioning run at a time (make test and make demo may overlap).
+exec 9>"$CACHE/.provision.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
 init_tmp_root "$CACHE"
 
 # --- bb ----------------------------------------------------------------------------------------
@@ -51,8 +55,8 @@ install_bb_binary() {
     log "bb: $BB_VERSION already installed, sha256 matches the pin"
     return
   fi
-  need_cmd npm
-  need_cmd node
+  need_cmd_or_apt npm npm
+  need_cmd_or_apt node nodejs
   need_cmd tar
 
   local tmp

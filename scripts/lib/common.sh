@@ -11,6 +11,18 @@ need_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not on PATH"
 }
 
+# Like need_cmd, but installs Debian package $2 when $1 is missing and we are root with apt-get.
+need_cmd_or_apt() {
+  command -v "$1" >/dev/null 2>&1 && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "'$1' is missing: apt-get install $2"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null ||
+      die "apt-get install $2 failed"
+  fi
+  need_cmd "$1"
+}
+
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # The npm `dist.integrity` string (sha512, base64) of a file.
