@@ -182,3 +182,80 @@ fn another_start_publishes_another_root() {
         "the same binary has the same PCRs"
     );
 }
+
+mod verifier {
+    //! Dev documents against our own verifier, `tee-rex-attestation`, trusting the published root.
+
+    use tee_rex_attestation::{verify, Error, ExpectedPcrs, TrustedRoot, UnixTime, VerifyOptions};
+
+    use super::*;
+
+    fn published(setup: &Setup) -> (TrustedRoot, Vec<u8>) {
+        let pem = std::fs::read_to_string(setup.path("dev-root.pem")).unwrap();
+        let pcrs: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(setup.path("dev-root.pem.pcrs.json")).unwrap(),
+        )
+        .unwrap();
+        let pcr0 = hex::decode(pcrs["PCR0"].as_str().unwrap()).unwrap();
+        (TrustedRoot::insecure_from_pem(&pem).unwrap(), pcr0)
+    }
+
+    fn options(root: TrustedRoot, nonce: &[u8], pcr0: Vec<u8>) -> VerifyOptions {
+        VerifyOptions::new(UnixTime::from_millis(now_ms()))
+            .trusted_root(root)
+            .expected_nonce(nonce.to_vec())
+            .expected_pcrs(ExpectedPcrs::new([(0, pcr0)]).unwrap())
+    }
+
+    #[test]
+    fn dev_documents_pass_with_the_published_root_nonce_and_pcr0() {
+        let setup = Setup::new();
+        let (root, pcr0) = published(&setup);
+        let request = AttestationRequest {
+            nonce: Some(b"0123456789abcdef"),
+            public_key: b"openpgp public key",
+            user_data: b"prover identity",
+        };
+        let doc = setup.attestor.attest(&request).unwrap();
+
+        let verified = verify(&doc, &options(root, b"0123456789abcdef", pcr0.clone())).unwrap();
+        assert_eq!(verified.nonce(), Some(&b"0123456789abcdef"[..]));
+        assert_eq!(verified.public_key(), Some(&b"openpgp public key"[..]));
+        assert_eq!(verified.user_data(), Some(&b"prover identity"[..]));
+        assert_eq!(verified.pcrs()[&0], pcr0);
+        assert_eq!(verified.pcrs().len(), 16);
+        assert!(!verified.is_debug());
+    }
+
+    #[test]
+    fn dev_documents_fail_with_a_wrong_nonce_pcr_or_root() {
+        let setup = Setup::new();
+        let (root, pcr0) = published(&setup);
+        let request = AttestationRequest {
+            nonce: Some(b"the right nonce"),
+            public_key: b"key",
+            user_data: b"",
+        };
+        let doc = setup.attestor.attest(&request).unwrap();
+
+        let err = verify(&doc, &options(root.clone(), b"another nonce", pcr0.clone())).unwrap_err();
+        assert!(matches!(err, Error::NonceMismatch { .. }), "{err}");
+
+        let mut wrong_pcr0 = pcr0.clone();
+        wrong_pcr0[0] ^= 1;
+        let err = verify(&doc, &options(root, b"the right nonce", wrong_pcr0)).unwrap_err();
+        assert!(matches!(err, Error::PcrMismatch { .. }), "{err}");
+
+        // Nothing trusts the dev root by default: the AWS root refuses the document.
+        let aws_default = VerifyOptions::new(UnixTime::from_millis(now_ms()))
+            .expected_nonce(b"the right nonce".to_vec())
+            .expected_pcrs(ExpectedPcrs::new([(0, pcr0.clone())]).unwrap());
+        let err = verify(&doc, &aws_default).unwrap_err();
+        assert!(matches!(err, Error::UntrustedRoot { .. }), "{err}");
+
+        // Another start's root does not verify this start's documents.
+        let (other_root, _) = published(&Setup::new());
+        let err = verify(&doc, &options(other_root, b"the right nonce", pcr0)).unwrap_err();
+        assert!(matches!(err, Error::UntrustedRoot { .. }), "{err}");
+    }
+}
