@@ -182,6 +182,18 @@ impl Error {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_stays_small() {
+        assert!(
+            std::mem::size_of::<super::Error>() <= 64,
+            "{}",
+            std::mem::size_of::<super::Error>()
+        );
+    }
+}
+
 /// Hex of the first bytes of a value, for error messages.
 pub(crate) fn short_hex(bytes: &[u8]) -> String {
     let shown = bytes.get(..8).unwrap_or(bytes);

@@ -184,8 +184,6 @@ mod tests {
     use ark_ec::PrimeGroup;
     use ark_ff::UniformRand;
 
-    use super::*;
-
     #[test]
     fn g1_round_trip() {
         let mut rng = ark_std::test_rng();
@@ -230,6 +228,24 @@ mod tests {
         assert!(matches!(
             decode_g2(&[0u8; 127]),
             Err(Error::PartialPoint { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_g2_outside_the_subgroup() {
+        // Points on the twist with a random x lie outside the prime-order subgroup except with
+        // negligible probability (the cofactor is about 2^254).
+        let mut rng = ark_std::test_rng();
+        let p = loop {
+            if let Some(p) = G2Affine::get_point_from_x_unchecked(Fq2::rand(&mut rng), false) {
+                break p;
+            }
+        };
+        assert!(p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve());
+        let bytes = encode_g2(&p).unwrap();
+        assert!(matches!(
+            decode_g2(&bytes),
+            Err(Error::NotInSubgroup { .. })
         ));
     }
 

@@ -45,6 +45,10 @@ enum Behaviour {
     Serve,
     /// Accept, read the request, and never answer.
     Stall,
+    /// Answer with headers and half the body, then stall.
+    StallMidBody,
+    /// Answer 200 with the whole file, ignoring `Range`.
+    IgnoreRange,
 }
 
 /// Serves `files` on 127.0.0.1, honouring `Range: bytes=A-B`; returns the base URL.
@@ -101,6 +105,12 @@ fn handle(mut stream: TcpStream, files: &HashMap<String, Vec<u8>>, behaviour: Be
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());
+    if let Behaviour::StallMidBody = behaviour {
+        let _ = stream.write_all(&body[..body.len() / 2]);
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_secs(30));
+        return;
+    }
     let _ = stream.write_all(body);
 }
 
@@ -261,6 +271,39 @@ fn gives_up_on_a_server_that_stalls() {
         start.elapsed()
     );
     assert!(!out.exists() && !dir.path().join("crs.partial").exists());
+}
+
+#[test]
+fn gives_up_on_a_server_that_stalls_mid_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("crs");
+    let base = serve(
+        ignition_shaped_files(SERVED_POINTS),
+        Behaviour::StallMidBody,
+    );
+    let start = Instant::now();
+    let err = fetch(&out, &options(base, trusted_test_g2())).unwrap_err();
+    assert!(matches!(err, Error::Download { .. }), "{err}");
+    assert!(err.is_unreachable());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(!out.exists() && !dir.path().join("crs.partial").exists());
+}
+
+#[test]
+fn reads_only_what_it_needs_from_a_server_that_ignores_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("crs");
+    let base = serve(ignition_shaped_files(SERVED_POINTS), Behaviour::IgnoreRange);
+    let verified = fetch(&out, &options(base, trusted_test_g2())).unwrap();
+    assert_eq!(verified.g1_points, ASKED_POINTS);
+    assert_eq!(
+        std::fs::metadata(out.join(G1_FILE)).unwrap().len(),
+        ASKED_POINTS * 64
+    );
 }
 
 #[test]
