@@ -182,6 +182,12 @@ impl Error {
     }
 }
 
+/// Hex of the first bytes of a value, for error messages.
+pub(crate) fn short_hex(bytes: &[u8]) -> String {
+    let shown = bytes.get(..8).unwrap_or(bytes);
+    format!("{}..", hex::encode(shown))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -192,10 +198,4 @@ mod tests {
             std::mem::size_of::<super::Error>()
         );
     }
-}
-
-/// Hex of the first bytes of a value, for error messages.
-pub(crate) fn short_hex(bytes: &[u8]) -> String {
-    let shown = bytes.get(..8).unwrap_or(bytes);
-    format!("{}..", hex::encode(shown))
 }

@@ -184,6 +184,8 @@ mod tests {
     use ark_ec::PrimeGroup;
     use ark_ff::UniformRand;
 
+    use super::*;
+
     #[test]
     fn g1_round_trip() {
         let mut rng = ark_std::test_rng();
