@@ -3,6 +3,7 @@
 //! `independent_check_*` hand a document and the published root to
 //! `tests/py/check_dev_doc.py` (Python's `cryptography` + `cbor2`). They fail when `python3` or
 //! those modules are missing: install them with `pip install cbor2 'cryptography>=45'`.
+//! `TEE_REX_PYTHON` names another interpreter (a virtualenv's) instead of `python3`.
 
 // Test helpers outside `#[test]` functions unwrap too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -61,7 +62,8 @@ fn python_check(
     request: &AttestationRequest<'_>,
     window: (u64, u64),
 ) -> (bool, String) {
-    let mut cmd = Command::new("python3");
+    let python = std::env::var_os("TEE_REX_PYTHON").unwrap_or_else(|| "python3".into());
+    let mut cmd = Command::new(python);
     cmd.arg(CHECKER)
         .arg("--doc")
         .arg(doc)
@@ -82,7 +84,7 @@ fn python_check(
     }
     let output = cmd
         .output()
-        .expect("python3 must be installed to run this test");
+        .expect("python3 (or TEE_REX_PYTHON) must be installed to run this test");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -90,7 +92,7 @@ fn python_check(
     );
     assert!(
         !text.contains("ModuleNotFoundError"),
-        "install the checker's modules: pip install cbor2 cryptography\n{text}"
+        "install the checker's modules: pip install cbor2 'cryptography>=45'\n{text}"
     );
     (output.status.success(), text)
 }

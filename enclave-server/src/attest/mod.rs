@@ -170,6 +170,14 @@ mod tests {
     }
 
     #[test]
+    fn error_stays_one_pointer_wide() {
+        assert_eq!(
+            std::mem::size_of::<AttestError>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
     fn none_mode_has_no_attestor() {
         let attestor = from_config(AttestationMode::None, None, Path::new("/nonexistent")).unwrap();
         assert!(attestor.is_none());

@@ -18,11 +18,12 @@ use crate::attest::{
 
 /// A stand-in for the NSM and its driver, for what can be checked without an enclave.
 ///
-/// Like the driver, it CBOR-encodes the request and answers `InputTooLarge` past 4 KiB; like
-/// the NSM, it refuses a field over the 1024 bytes of the document specification with
-/// `InvalidArgument`, writes null for a field not requested, and signs a Nitro-format document
-/// (with a development chain: only the signer differs). `answer` replaces the response, to
-/// exercise the mapping of every other answer.
+/// Like the driver (`nsm_process_request`), it CBOR-encodes the request and answers
+/// `InputTooLarge` past 4 KiB. Like the NSM, it writes null for a field not requested and signs
+/// a Nitro-format document (with a development chain: only the signer differs). It refuses a
+/// field over the 1024 bytes the document specification allows with `InvalidArgument`; which
+/// code the NSM uses there is not documented. `answer` replaces the response, to exercise the
+/// mapping of every other answer.
 #[derive(Debug)]
 struct FakeNsm {
     chain: Mutex<DevChain>,
