@@ -23,6 +23,7 @@ use crate::attest::AttestationRequest;
 use crate::error::ApiError;
 use crate::key::KeyError;
 use crate::middleware::{cors, request_context, RequestId};
+use crate::peer::PeerWatch;
 use crate::prover::ProveError;
 use crate::AppState;
 
@@ -177,19 +178,26 @@ async fn prove(
         plaintext_len = plaintext.len(),
         "proving"
     );
-    let outcome = state
-        .prover
-        .prove(&plaintext, &function_names)
-        .await
-        .map_err(|e| {
-            let code = match &e {
-                ProveError::Timeout { .. } => ErrorCode::ProveTimeout,
-                ProveError::SelfCheckFailed { .. } => ErrorCode::ProofSelfCheckFailed,
-                _ => ErrorCode::ProverFailed,
-            };
-            tracing::error!(error = %error_chain(&e), code = %code, "prove failed");
-            fail(code)
-        })?;
+    let job = state.prover.prove(&plaintext, &function_names);
+    let outcome = match req.conn_data::<PeerWatch>() {
+        Some(peer) => tokio::select! {
+            outcome = job => outcome,
+            () = peer.closed() => {
+                tracing::warn!("client went away, job stopped");
+                return Err(fail(ErrorCode::BadRequest));
+            }
+        },
+        None => job.await,
+    };
+    let outcome = outcome.map_err(|e| {
+        let code = match &e {
+            ProveError::Timeout { .. } => ErrorCode::ProveTimeout,
+            ProveError::SelfCheckFailed { .. } => ErrorCode::ProofSelfCheckFailed,
+            _ => ErrorCode::ProverFailed,
+        };
+        tracing::error!(error = %error_chain(&e), code = %code, "prove failed");
+        fail(code)
+    })?;
 
     tracing::info!(
         steps = step_count,

@@ -41,8 +41,8 @@ pub enum IdentityError {
 /// Measures the prover identity.
 ///
 /// `bb_binary` is the file whose SHA-256 is reported: the real bb binary, which differs from
-/// `bb` when `bb` is a wrapper script. CRS files are every regular file in `crs_dir` except the
-/// [`INSECURE_CRS_MARKER`], sorted by name.
+/// `bb` when `bb` is a wrapper script. CRS files are the regular `*.dat` files in `crs_dir`,
+/// sorted by name; the [`INSECURE_CRS_MARKER`] file marks a test CRS.
 ///
 /// # Errors
 /// [`IdentityError`] when bb does not run or a file cannot be read.
@@ -65,7 +65,8 @@ pub async fn measure(
             crs_insecure = true;
             continue;
         }
-        if path.is_file() {
+        // Only the point files: bb also keeps a `crs.lock` there.
+        if path.is_file() && name.ends_with(".dat") {
             crs.push(CrsFileHash {
                 sha256: sha256_file(&path)?,
                 file: name,
@@ -166,6 +167,7 @@ mod tests {
         assert!(!identity.crs_insecure);
 
         std::fs::write(crs.join(INSECURE_CRS_MARKER), b"").unwrap();
+        std::fs::write(crs.join("crs.lock"), b"").unwrap();
         let identity = measure(&bb, &bb, &crs).await.unwrap();
         assert!(identity.crs_insecure);
         assert_eq!(identity.crs.len(), 2);

@@ -75,6 +75,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     )?);
 
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
+        .on_connect(tee_rex_server::on_connect)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .bind(config.listen)?;
     for address in server.addrs() {
