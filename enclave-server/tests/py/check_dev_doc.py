@@ -29,6 +29,7 @@ import sys
 import warnings
 
 import cbor2
+import cryptography
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -185,6 +186,9 @@ def check_signature(leaf, protected, payload, signature):
 
 
 def main():
+    if int(cryptography.__version__.split(".")[0]) < 45:
+        print(f"check failed: needs cryptography>=45, found {cryptography.__version__}", file=sys.stderr)
+        return 1
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--doc", required=True)
     parser.add_argument("--root", required=True)
