@@ -74,12 +74,16 @@ impl DevChain {
         if first == 0 {
             return Err(AttestErrorKind::RootOutOfValidity.into());
         }
+
+        // Issue the new levels aside and install them together, so that a failure halfway
+        // leaves the old, consistent chain rather than a child signed by a replaced key.
+        let mut fresh: Vec<Issued> = Vec::with_capacity(LEVELS - first);
         for level in first..LEVELS {
-            let (above, below) = self.levels.split_at_mut(level);
-            let issuer = above.last();
-            if let Some(slot) = below.first_mut() {
-                *slot = issue(level, now, &self.module_id, issuer)?;
-            }
+            let issuer = fresh.last().or_else(|| self.levels.get(level - 1));
+            fresh.push(issue(level, now, &self.module_id, issuer)?);
+        }
+        for (slot, issued) in self.levels.iter_mut().skip(first).zip(fresh) {
+            *slot = issued;
         }
         Ok(())
     }
