@@ -272,7 +272,8 @@ mod tests {
         ok.check().unwrap();
         assert_eq!(ok.bb_binary(), binary);
 
-        let cases: [(&[&str], fn(&ConfigError) -> bool); 6] = [
+        type Case<'a> = (&'a [&'a str], fn(&ConfigError) -> bool);
+        let cases: [Case<'_>; 6] = [
             (&["--attestation", "none", "--bb", s, "--crs-dir", d], |e| {
                 matches!(e, ConfigError::WrapperWithoutBinary(_))
             }),

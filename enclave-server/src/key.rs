@@ -62,7 +62,7 @@ impl ServerKey {
     /// # Errors
     /// [`KeyError::Generate`] when rPGP refuses the parameters or fails to serialise the key.
     pub fn generate() -> Result<Self, KeyError> {
-        let mut rng = rand::rngs::OsRng;
+        let rng = rand::rngs::OsRng;
 
         let mut subkey = SubkeyParamsBuilder::default();
         subkey
@@ -90,7 +90,7 @@ impl ServerKey {
         let params = params
             .build()
             .map_err(|e| KeyError::Generate(builder_error(e)))?;
-        let secret = params.generate(&mut rng).map_err(KeyError::Generate)?;
+        let secret = params.generate(rng).map_err(KeyError::Generate)?;
 
         let public = SignedPublicKey::from(secret.clone());
         let public_binary = public.to_bytes().map_err(KeyError::Generate)?;

@@ -38,7 +38,7 @@ pub fn to_response_layout(raw: &[u8]) -> Result<Vec<u8>, ProofFormatError> {
     if raw.is_empty() {
         return Err(ProofFormatError::Empty);
     }
-    if raw.len() % FIELD_BYTES != 0 {
+    if !raw.len().is_multiple_of(FIELD_BYTES) {
         return Err(ProofFormatError::PartialField { len: raw.len() });
     }
     let fields = raw.len() / FIELD_BYTES;

@@ -2,6 +2,13 @@
 //! against the real binary, with openpgp.js, and end to end with the real bb.
 
 #![allow(missing_docs, unreachable_pub)]
+// Test helpers outside `#[test]` functions: panicking on a broken fixture is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 mod e2e_bb;
