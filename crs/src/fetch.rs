@@ -63,7 +63,7 @@ pub fn fetch(out: &Path, options: &FetchOptions) -> Result<VerifiedCrs, Error> {
 
     let g1_len = options.g1_points * POINT_SIZE as u64;
     let g1_url = format!("{base}/{REMOTE_G1_FILE}");
-    let g1 = download(&agent, &g1_url, Some(g1_len))?;
+    let g1 = download(&agent, &g1_url, g1_len)?;
     if (g1.len() as u64) < g1_len {
         return Err(Error::TooFewPoints {
             file: G1_FILE,
@@ -75,10 +75,7 @@ pub fn fetch(out: &Path, options: &FetchOptions) -> Result<VerifiedCrs, Error> {
     drop(g1);
 
     let g2_url = format!("{base}/{REMOTE_G2_FILE}");
-    staging.write(
-        G2_FILE,
-        &download(&agent, &g2_url, Some(G2_SIZE as u64 + 1))?,
-    )?;
+    staging.write(G2_FILE, &download(&agent, &g2_url, G2_SIZE as u64 + 1)?)?;
 
     let grumpkin = derive_grumpkin_points(options.grumpkin_points);
     staging.write(GRUMPKIN_FILE, &encode_grumpkin_points(&grumpkin))?;
@@ -94,22 +91,22 @@ pub fn fetch(out: &Path, options: &FetchOptions) -> Result<VerifiedCrs, Error> {
 }
 
 /// GETs `url`, asking for and reading at most `limit` bytes.
-fn download(agent: &ureq::Agent, url: &str, limit: Option<u64>) -> Result<Vec<u8>, Error> {
-    let mut request = agent.get(url);
-    if let Some(limit) = limit {
-        request = request.set("Range", &format!("bytes=0-{}", limit.saturating_sub(1)));
-    }
-    let response = request.call().map_err(|e| match e {
-        ureq::Error::Status(status, _) => Error::HttpStatus {
-            url: url.to_owned(),
-            status,
-        },
-        ureq::Error::Transport(t) => Error::Unreachable {
-            url: url.to_owned(),
-            source: Box::new(t),
-        },
-    })?;
-    // 200 (whole file, read only up to the limit) or 206 (the range asked for).
+fn download(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    let response = agent
+        .get(url)
+        .set("Range", &format!("bytes=0-{}", limit.saturating_sub(1)))
+        .call()
+        .map_err(|e| match e {
+            ureq::Error::Status(status, _) => Error::HttpStatus {
+                url: url.to_owned(),
+                status,
+            },
+            ureq::Error::Transport(t) => Error::Unreachable {
+                url: url.to_owned(),
+                source: Box::new(t),
+            },
+        })?;
+    // 200 (the whole file, of which only `limit` bytes are read) or 206 (the range asked for).
     let status = response.status();
     if status != 200 && status != 206 {
         return Err(Error::HttpStatus {
@@ -119,17 +116,13 @@ fn download(agent: &ureq::Agent, url: &str, limit: Option<u64>) -> Result<Vec<u8
     }
 
     let mut body = Vec::new();
-    let reader = response.into_reader();
-    let result = match limit {
-        Some(limit) => reader.take(limit).read_to_end(&mut body),
-        None => {
-            let mut reader = reader;
-            reader.read_to_end(&mut body)
-        }
-    };
-    result.map_err(|source| Error::Download {
-        url: url.to_owned(),
-        source,
-    })?;
+    response
+        .into_reader()
+        .take(limit)
+        .read_to_end(&mut body)
+        .map_err(|source| Error::Download {
+            url: url.to_owned(),
+            source,
+        })?;
     Ok(body)
 }
