@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for scripts/*.sh. Sourced by bash; defines functions only.
 
 log() { echo "provision: $*"; }
