@@ -86,3 +86,15 @@ where
         .map(Some)
         .map_err(|_| de::Error::custom("a value of the wrong type"))
 }
+
+/// The first own key of the JS object `value` not in `known`, if any.
+///
+/// serde-wasm-bindgen reads only the fields a struct names, so `deny_unknown_fields` never fires;
+/// this check makes a misspelt option (`expectedPCRs`, `maxAge`) an error instead of a default.
+pub(crate) fn unknown_key(value: &wasm_bindgen::JsValue, known: &[&str]) -> Option<String> {
+    let object = wasm_bindgen::JsCast::dyn_ref::<js_sys::Object>(value)?;
+    js_sys::Object::keys(object)
+        .iter()
+        .filter_map(|key| key.as_string())
+        .find(|key| !known.contains(&key.as_str()))
+}

@@ -36,6 +36,7 @@ pub fn verify_attestation_js(
     document: &[u8],
     options: Ts<VerifyAttestationOptions>,
 ) -> Result<Ts<VerifiedAttestation>, js_sys::Error> {
+    check_keys(&options.js_value(), VERIFY_OPTION_KEYS)?;
     let options = options.to_rust().map_err(|e| invalid_options(&e))?;
     let now_ms = time::now_ms()?;
     let verified = verify_attestation_at(document, &options, now_ms).map_err(|e| e.to_js())?;
@@ -105,6 +106,31 @@ fn describe(verified: &TeeRexAttestation) -> VerifiedAttestation {
             bb_sha256: hex::encode(p.bb_sha256),
             crs_insecure: p.crs_insecure,
         }),
+    }
+}
+
+/// The keys of [`AttestationOptions`].
+const ATTESTATION_OPTION_KEYS: &[&str] = &[
+    "expectedPcrs",
+    "maxAgeMs",
+    "allowDebug",
+    "insecureTrustedRootPem",
+];
+
+/// The keys of [`VerifyAttestationOptions`].
+const VERIFY_OPTION_KEYS: &[&str] = &[
+    "expectedPcrs",
+    "maxAgeMs",
+    "allowDebug",
+    "insecureTrustedRootPem",
+    "expectedNonce",
+];
+
+/// Refuses an options object with a key the export does not know.
+fn check_keys(value: &JsValue, known: &[&str]) -> Result<(), js_sys::Error> {
+    match convert::unknown_key(value, known) {
+        Some(key) => Err(invalid_options(&format!("unknown option {key:?}"))),
+        None => Ok(()),
     }
 }
 

@@ -29,16 +29,16 @@ pub struct AttestationOptions {
 #[derive(Clone, Tsify, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyAttestationOptions {
-    /// See [`AttestationOptions::expected_pcrs`].
+    /// PCR values the enclave must have, by index (hex); never empty.
     #[tsify(type = "Record<number, string>")]
     pub expected_pcrs: BTreeMap<String, String>,
-    /// See [`AttestationOptions::max_age_ms`].
+    /// Largest accepted document age in milliseconds (default five minutes).
     #[tsify(optional)]
     pub max_age_ms: Option<u64>,
-    /// See [`AttestationOptions::allow_debug`].
+    /// Accept debug-mode enclaves (default false).
     #[tsify(optional)]
     pub allow_debug: Option<bool>,
-    /// See [`AttestationOptions::insecure_trusted_root_pem`].
+    /// Trust this PEM root instead of the AWS root. Insecure outside tests.
     #[tsify(optional)]
     pub insecure_trusted_root_pem: Option<String>,
     /// The nonce the document must carry, when the caller sent one.

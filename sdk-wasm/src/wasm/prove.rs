@@ -19,7 +19,7 @@ pub struct ProveOptions {
     pub api_url: String,
     /// `"tee"` (default): the server must prove by attestation that it is the expected enclave.
     /// `"remote"`: an unattested server is accepted only with `allowUnattested`.
-    #[tsify(optional)]
+    #[tsify(optional, type = "ProvingMode")]
     pub proving_mode: Option<JsProvingMode>,
     /// What the server's attestation must satisfy. Required in `"tee"` mode.
     #[tsify(optional)]
@@ -42,6 +42,7 @@ pub struct ProveOptions {
 
 /// Where `prove` proves.
 #[derive(Clone, Copy, Debug, Tsify, Deserialize)]
+#[tsify(rename = "ProvingMode")]
 #[serde(rename_all = "lowercase")]
 pub enum JsProvingMode {
     /// An attested enclave.
@@ -73,6 +74,7 @@ pub struct ProveResult {
 
 /// The event passed to `onPhase`.
 #[derive(Tsify, Serialize)]
+#[tsify(rename = "PhaseEvent")]
 #[serde(rename_all = "camelCase")]
 pub struct JsPhaseEvent {
     /// The phase that begins.
@@ -102,6 +104,11 @@ pub async fn prove(
     steps: Vec<u8>,
     options: tsify::Ts<ProveOptions>,
 ) -> Result<tsify::Ts<ProveResult>, js_sys::Error> {
+    let raw = options.js_value();
+    super::check_keys(&raw, PROVE_OPTION_KEYS)?;
+    if let Ok(attestation) = js_sys::Reflect::get(&raw, &JsValue::from_str("attestation")) {
+        super::check_keys(&attestation, super::ATTESTATION_OPTION_KEYS)?;
+    }
     let options = options.to_rust().map_err(|e| super::invalid_options(&e))?;
     // Fail before any request when the clock is unusable.
     time::now_ms()?;
@@ -159,6 +166,17 @@ pub async fn prove(
     .into_ts()
     .map_err(|_| error::coded_error("INTERNAL", "cannot build the result"))
 }
+
+/// The keys of [`ProveOptions`].
+const PROVE_OPTION_KEYS: &[&str] = &[
+    "apiUrl",
+    "provingMode",
+    "attestation",
+    "allowUnattested",
+    "onPhase",
+    "signal",
+    "timeoutMs",
+];
 
 fn phase_event(event: PhaseEvent) -> JsPhaseEvent {
     let (phase, duration_ms) = match event.phase {
