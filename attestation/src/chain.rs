@@ -260,3 +260,6 @@ impl Extensions {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests;

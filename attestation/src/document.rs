@@ -210,3 +210,6 @@ fn optional(item: Item<'_>, field: &'static str) -> Result<Option<Vec<u8>>, Erro
     }
     Ok(Some(bytes.into_owned()))
 }
+
+#[cfg(test)]
+mod tests;

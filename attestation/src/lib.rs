@@ -46,6 +46,11 @@ mod options;
 mod root;
 mod verified;
 
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
 pub use document::{AttestationDoc, MAX_OPTIONAL_FIELD_LEN};
 pub use error::{ChainProblem, Error};
 pub use options::{ExpectedPcrs, UnixTime, VerifyOptions, MAX_PCR_INDEX, PCR_LEN};
