@@ -169,19 +169,25 @@ async fn prove(
     let step_count = steps.len();
     let function_names: Vec<&str> = steps.iter().map(|s| s.function_name).collect();
 
-    let _slot = state.queue.acquire().await.map_err(|_| {
-        tracing::warn!(queue = ?state.queue.status(), "queue full");
-        fail(ErrorCode::QueueFull)
-    })?;
-    tracing::info!(
-        steps = step_count,
-        plaintext_len = plaintext.len(),
-        "proving"
-    );
-    let job = state.prover.prove(&plaintext, &function_names);
-    let outcome = match req.conn_data::<PeerWatch>() {
+    // Waiting for a slot and proving both stop when the client goes away.
+    let job = async {
+        match state.queue.acquire().await {
+            Err(full) => Err(full),
+            Ok(slot) => {
+                tracing::info!(
+                    steps = step_count,
+                    plaintext_len = plaintext.len(),
+                    "proving"
+                );
+                let outcome = state.prover.prove(&plaintext, &function_names).await;
+                drop(slot);
+                Ok(outcome)
+            }
+        }
+    };
+    let queued = match req.conn_data::<PeerWatch>() {
         Some(peer) => tokio::select! {
-            outcome = job => outcome,
+            queued = job => queued,
             () = peer.closed() => {
                 tracing::warn!("client went away, job stopped");
                 return Err(fail(ErrorCode::BadRequest));
@@ -189,6 +195,10 @@ async fn prove(
         },
         None => job.await,
     };
+    let outcome = queued.map_err(|_| {
+        tracing::warn!(queue = ?state.queue.status(), "queue full");
+        fail(ErrorCode::QueueFull)
+    })?;
     let outcome = outcome.map_err(|e| {
         let code = match &e {
             ProveError::Timeout { .. } => ErrorCode::ProveTimeout,
