@@ -2,13 +2,21 @@
 //!
 //! In a real enclave PCR0 is the hash of the enclave image, PCR1 of its kernel and bootstrap,
 //! PCR2 of its application. The development stand-in has one artefact to measure, the server
-//! binary, so it derives all three from it: PCR0 is SHA-384 of the binary's bytes, so it
-//! changes with the code; PCR1 and PCR2 hash the same bytes behind distinct domain-separation
-//! prefixes, so no two of them are equal and none is zero (a real debug-mode enclave has all
-//! three zero).
+//! binary, so it derives all three from it:
+//!
+//! ```text
+//! PCR0 = SHA-384(binary)
+//! PCR1 = SHA-384("tee-rex dev PCR1: kernel and bootstrap stand-in\0" || PCR0)
+//! PCR2 = SHA-384("tee-rex dev PCR2: application stand-in\0" || PCR0)
+//! ```
+//!
+//! All three change with the code, no two are equal, and none is zero (a real debug-mode
+//! enclave has all three zero). The binary is hashed once, with `ring`, whose assembly keeps a
+//! debug build's start fast; the derivations use `sha2`.
 
 use std::{fs::File, io::Read, path::Path};
 
+use ring::digest::{Context, SHA384};
 use sha2::{Digest, Sha384};
 
 use super::{AttestError, AttestErrorKind};
@@ -37,26 +45,26 @@ impl DevMeasurements {
         };
         let mut file = File::open(path).map_err(read_error)?;
 
-        let mut pcr0 = Sha384::new();
-        let mut pcr1 = Sha384::new_with_prefix(PCR1_DOMAIN);
-        let mut pcr2 = Sha384::new_with_prefix(PCR2_DOMAIN);
+        let mut binary = Context::new(&SHA384);
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = file.read(&mut buf).map_err(read_error)?;
             let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                 break;
             };
-            pcr0.update(chunk);
-            pcr1.update(chunk);
-            pcr2.update(chunk);
+            binary.update(chunk);
         }
 
+        // SHA-384 output is PCR_LEN bytes, so the copy cannot panic.
+        let mut pcr0 = [0u8; PCR_LEN];
+        pcr0.copy_from_slice(binary.finish().as_ref());
+        let derive = |domain: &[u8]| {
+            Sha384::new_with_prefix(domain)
+                .chain_update(pcr0)
+                .finalize()
+        };
         Ok(Self {
-            pcrs: [
-                pcr0.finalize().into(),
-                pcr1.finalize().into(),
-                pcr2.finalize().into(),
-            ],
+            pcrs: [pcr0, derive(PCR1_DOMAIN).into(), derive(PCR2_DOMAIN).into()],
         })
     }
 
@@ -110,7 +118,7 @@ mod tests {
         let m = DevMeasurements::of_binary(&path).unwrap();
         assert_eq!(m.pcrs[0].as_slice(), Sha384::digest(&bytes).as_slice());
         let mut pcr1 = Sha384::new_with_prefix(PCR1_DOMAIN);
-        pcr1.update(&bytes);
+        pcr1.update(Sha384::digest(&bytes));
         assert_eq!(m.pcrs[1].as_slice(), pcr1.finalize().as_slice());
         assert_ne!(m.pcrs[0], m.pcrs[1]);
         assert_ne!(m.pcrs[1], m.pcrs[2]);

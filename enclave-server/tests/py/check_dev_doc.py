@@ -9,8 +9,9 @@ that starts at the published development root:
   96-byte r||s signature that verifies (ECDSA P-384, SHA-384) over the COSE Signature1
   structure with the leaf's key;
 - payload: AWS's keys in AWS's order with AWS's types, definite-length minimal encoding,
-  16 PCRs of 48 bytes with PCR0 = SHA-384 of the server binary and PCR0..2 as published in
-  `<root>.pcrs.json`, the requested public key, user data and nonce (null when none);
+  16 PCRs of 48 bytes with PCR0 = SHA-384 of the server binary, PCR1 and PCR2 derived from it
+  with their domain prefixes, PCR0..2 as published in `<root>.pcrs.json`, the others zero;
+  the requested public key, user data and nonce (null when none);
 - chain: cabundle[0] is the published root, then three intermediates, each certificate signed
   by the one before (root self-signed) with ecdsa-with-SHA384 and P-384 keys, path lengths
   2/1/0 like AWS's, a leaf that is not a CA with digitalSignature, all valid at the document's
@@ -50,6 +51,10 @@ AWS_KEYS = [
     "nonce",
 ]
 PROTECTED_ES384 = bytes.fromhex("a1013822")
+PCR_DOMAINS = {
+    1: b"tee-rex dev PCR1: kernel and bootstrap stand-in\0",
+    2: b"tee-rex dev PCR2: application stand-in\0",
+}
 
 
 class CheckFailed(Exception):
@@ -92,6 +97,9 @@ def check_payload(payload, args, pcrs_json):
     with open(args.binary, "rb") as f:
         pcr0 = hashlib.sha384(f.read()).digest()
     check(pcrs[0] == pcr0, "PCR0 is SHA-384 of the server binary")
+    for i, domain in PCR_DOMAINS.items():
+        derived = hashlib.sha384(domain + pcr0).digest()
+        check(pcrs[i] == derived, f"PCR{i} is SHA-384 of its domain and PCR0")
     check(set(pcrs_json) == {"PCR0", "PCR1", "PCR2"}, "pcrs.json has PCR0, PCR1, PCR2")
     for i in range(3):
         check(pcrs_json[f"PCR{i}"] == pcrs[i].hex(), f"PCR{i} matches pcrs.json")
