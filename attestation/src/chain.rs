@@ -18,8 +18,8 @@ use x509_cert::Certificate;
 use crate::error::ChainProblem;
 use crate::{Error, TrustedRoot, UnixTime};
 
-/// Most certificates followed, root and leaf included. AWS chains have 5.
-pub(crate) const MAX_CHAIN_LEN: usize = 8;
+/// Most certificates a chain may have, root and leaf included. AWS chains have 5.
+pub const MAX_CHAIN_LEN: usize = 8;
 
 /// ecdsa-with-SHA384 (RFC 5758).
 const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");

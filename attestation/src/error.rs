@@ -54,7 +54,8 @@ pub enum Error {
         max: usize,
     },
 
-    /// A CBOR tag other than 18 (COSE_Sign1) around the document, or any tag inside it.
+    /// A CBOR tag other than 18 (COSE_Sign1) around the document. (A tag inside the payload
+    /// fails that field's type check: [`Error::InvalidDocument`].)
     #[error("unsupported cbor tag {tag}")]
     UnsupportedTag {
         /// The tag number found.

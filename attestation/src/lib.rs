@@ -30,6 +30,15 @@
 //! more was made by something else, and signed data we would silently ignore is what a confused
 //! verifier is built from. If AWS ever adds a key, this crate learns it explicitly.
 //!
+//! # Documents from other attestors
+//!
+//! A `dev` attestor passes when its document has the Nitro shape above and its chain, pinned
+//! with [`TrustedRoot::insecure_from_pem`], follows the same rules as AWS's: every key P-384,
+//! every certificate signed with ecdsa-with-SHA384, the root and intermediates with
+//! basicConstraints `cA` true (and keyCertSign when they carry keyUsage), the leaf with keyUsage
+//! digitalSignature and not a CA, no unknown critical extension, at most [`MAX_CHAIN_LEN`]
+//! certificates, and PCR0, PCR1 and PCR2 present. Subject names are not checked.
+//!
 //! # The public key
 //!
 //! `public_key` is application-defined in the Nitro format, so [`verify`] only reports it. The
@@ -51,6 +60,7 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use chain::MAX_CHAIN_LEN;
 pub use document::{AttestationDoc, MAX_OPTIONAL_FIELD_LEN};
 pub use error::{ChainProblem, Error};
 pub use options::{ExpectedPcrs, UnixTime, VerifyOptions, MAX_PCR_INDEX, PCR_LEN};
