@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c 'import cryptography, cbor2' 2>/dev/null ||
-  python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=42' 'cbor2>=5.6'
+python3 -c 'import cbor2, cryptography.x509.verification' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=45' 'cbor2>=5.6'
 
 if [ -f enclave-server/tests/js/package.json ]; then
   (cd enclave-server/tests/js && npm ci --silent --no-audit --no-fund)
