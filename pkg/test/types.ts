@@ -1,0 +1,41 @@
+// Compile-only checks of the public declarations (tsc --noEmit).
+import {
+  encrypt,
+  prove,
+  verifyAttestation,
+  type PhaseEvent,
+  type ProveOptions,
+  type TeeRexError,
+  type VerifiedAttestation,
+} from "../index.js";
+
+const pcrs = { 0: "ab".repeat(48) };
+
+export function checkVerify(doc: Uint8Array): Uint8Array {
+  const verified: VerifiedAttestation = verifyAttestation(doc, { expectedPcrs: pcrs, maxAgeMs: 60_000 });
+  const fp: string = verified.publicKeyFingerprint;
+  void fp;
+  return encrypt(verified.publicKey, new Uint8Array([1, 2, 3]));
+}
+
+export async function checkProve(steps: Uint8Array): Promise<Uint8Array> {
+  const options: ProveOptions = {
+    apiUrl: "http://127.0.0.1:4000",
+    provingMode: "tee",
+    attestation: { expectedPcrs: pcrs, allowDebug: false, insecureTrustedRootPem: "-----BEGIN" },
+    onPhase: (event: PhaseEvent) => {
+      const phase: "fetch-attestation" | "verify-attestation" | "encrypt" | "transmit" | "proving" | "proved" | "receive" = event.phase;
+      void phase;
+    },
+    timeoutMs: 120_000,
+  };
+  try {
+    return (await prove(steps, options)).proof;
+  } catch (e) {
+    const code: string = (e as TeeRexError).code;
+    throw new Error(code);
+  }
+}
+
+// @ts-expect-error: provingMode is "tee" | "remote"
+export const bad: ProveOptions = { apiUrl: "http://127.0.0.1:1", provingMode: "cloud" };
