@@ -61,6 +61,11 @@ impl TeeRexAttestation {
         &self.public_key
     }
 
+    /// Hex fingerprint of the public key's primary key.
+    pub fn key_fingerprint(&self) -> String {
+        self.public_key.fingerprint().to_string()
+    }
+
     /// The generic verification result: PCRs, module id, timestamp, nonce.
     pub fn attestation(&self) -> &VerifiedAttestation {
         &self.attestation

@@ -46,6 +46,7 @@ pub enum ProvingMode {
 
 /// A step of the flow, reported through the caller's callback as it begins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Requesting the attestation document.
     FetchAttestation,
