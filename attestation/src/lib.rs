@@ -6,6 +6,26 @@
 //! There is no I/O and no clock: the caller passes `now` in [`VerifyOptions::new`]. The crate
 //! builds natively and for `wasm32-unknown-unknown`.
 //!
+//! ```
+//! use tee_rex_attestation::{verify, ExpectedPcrs, UnixTime, VerifyOptions};
+//!
+//! // A real document, verified at its own timestamp (its leaf certificate lives 3 hours).
+//! let document = include_bytes!("../../testdata/nitro/real/cape-js-2022-09-15.cbor");
+//! let now = UnixTime::from_millis(1_663_263_808_848);
+//! let pcr0 = hex::decode(
+//!     "ea4212ee889ba1b4dbfe744aadecca8b1930de60a3a1ce3b0c79f42b231700fc561c3d9b34f0565ed9eb6f460996624c",
+//! ).unwrap();
+//! let options = VerifyOptions::new(now).expected_pcrs(ExpectedPcrs::new([(0, pcr0)])?);
+//!
+//! let verified = verify(document, &options)?;
+//! assert_eq!(verified.nonce().map(<[u8]>::len), Some(12));
+//!
+//! // The same document, one day later: the leaf certificate has expired.
+//! let later = VerifyOptions::new(UnixTime::from_millis(now.as_millis() + 86_400_000));
+//! assert_eq!(verify(document, &later).unwrap_err().code(), "CERT_NOT_VALID_AT_TIME");
+//! # Ok::<(), tee_rex_attestation::Error>(())
+//! ```
+//!
 //! Checks, in order; the first that fails is the [`Error`]:
 //! 1. size: at most [`MAX_DOCUMENT_LEN`] bytes;
 //! 2. COSE_Sign1, untagged or with tag 18, as strict CBOR (no duplicate keys at any depth, no
