@@ -12,9 +12,11 @@
 //! // A real document, verified at its own timestamp (its leaf certificate lives 3 hours).
 //! let document = include_bytes!("../../testdata/nitro/real/cape-js-2022-09-15.cbor");
 //! let now = UnixTime::from_millis(1_663_263_808_848);
-//! let pcr0 = hex::decode(
-//!     "ea4212ee889ba1b4dbfe744aadecca8b1930de60a3a1ce3b0c79f42b231700fc561c3d9b34f0565ed9eb6f460996624c",
-//! ).unwrap();
+//! let pcr0 = hex::decode(concat!(
+//!     "ea4212ee889ba1b4dbfe744aadecca8b1930de60a3a1ce3b",
+//!     "0c79f42b231700fc561c3d9b34f0565ed9eb6f460996624c",
+//! ))
+//! .unwrap();
 //! let options = VerifyOptions::new(now).expected_pcrs(ExpectedPcrs::new([(0, pcr0)])?);
 //!
 //! let verified = verify(document, &options)?;
