@@ -1,7 +1,6 @@
 //! The real binary over loopback.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -280,5 +279,61 @@ fn help_documents_every_flag() {
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
-    let _ = Path::new("");
+}
+
+#[tokio::test]
+async fn timeout_and_a_waiter_leaving_over_loopback() {
+    let sandbox = Sandbox::new("echo $$ > \"$7/../../../pid\"; exec sleep 30");
+    let pid = sandbox.path("pid");
+    let mut args = sandbox_args(&sandbox);
+    args.extend(
+        [
+            "--attestation",
+            "none",
+            "--prove-timeout-secs",
+            "5",
+            "--max-waiting",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let server = Server::start(&refs(&args));
+    let (_, attestation) = get_json(&format!("{}/attestation", server.url)).await;
+    let message = encrypt_to(
+        attestation["publicKey"].as_str().unwrap().as_bytes(),
+        &one_step(),
+    );
+    let client = reqwest::Client::new();
+    let post = || {
+        client
+            .post(format!("{}/prove", server.url))
+            .header("content-type", "application/octet-stream")
+            .body(message.clone())
+            .send()
+    };
+
+    let running = post();
+    let waiter_leaves = async {
+        wait_for_file(&pid).await;
+        // A second client queues, then gives up: its waiting place is freed.
+        let waiter = tokio::time::timeout(Duration::from_millis(700), post()).await;
+        assert!(waiter.is_err(), "the waiter should still be queued");
+        // Well before the running job's 5 s timeout would hand the slot on.
+        for _ in 0..20 {
+            let (_, health) = get_json(&format!("{}/health", server.url)).await;
+            if health["queue"]["waiting"] == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the waiting place was not freed");
+    };
+    let (response, ()) = tokio::join!(running, waiter_leaves);
+    let response = response.unwrap();
+    assert_eq!(response.status().as_u16(), 504);
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "PROVE_TIMEOUT");
+    wait_until_dead(&pid).await;
+    assert!(sandbox.work_is_empty());
+    assert!(server.terminate().success());
 }
