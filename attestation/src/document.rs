@@ -13,20 +13,20 @@ pub const MAX_OPTIONAL_FIELD_LEN: usize = 1024;
 
 /// A parsed, unverified Nitro attestation document.
 ///
-/// From AWS's `attestation_process.md`, section 3.2 ("Attestation document specification",
-/// <https://github.com/aws/aws-nitro-enclaves-nsm-api/blob/main/docs/attestation_process.md>):
+/// The CDDL from AWS's attestation document specification, in `attestation_process.md`
+/// (<https://github.com/aws/aws-nitro-enclaves-nsm-api/blob/main/docs/attestation_process.md>):
 ///
 /// ```text
 /// AttestationDocument = {
-///     module_id: text,               ; issuing Nitro hypervisor module ID
-///     timestamp: uint .size 8,       ; UTC time when document was created, in milliseconds
-///     digest: digest,                ; the digest function used for calculating the register values
-///     pcrs: { + index => pcr },      ; map of all locked PCRs at the moment the document was generated
-///     certificate: cert,             ; the infrastructure certificate used to sign this document, DER
-///     cabundle: [* cert],            ; issuing CA bundle for infrastructure certificate
-///     ? public_key: user_data,       ; an optional DER-encoded key the attestation consumer can use
-///     ? user_data: user_data,        ; additional signed user data, defined by protocol
-///     ? nonce: user_data,            ; an optional cryptographic nonce
+///     module_id: text,
+///     timestamp: uint .size 8,
+///     digest: digest,
+///     pcrs: { + index => pcr },
+///     certificate: cert,
+///     cabundle: [* cert],
+///     ? public_key: user_data,
+///     ? user_data: user_data,
+///     ? nonce: user_data,
 /// }
 /// cert = bytes .size (1..1024)
 /// user_data = bytes .size (0..1024)

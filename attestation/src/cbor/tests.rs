@@ -240,7 +240,8 @@ proptest! {
         indefinite in any::<bool>(),
     ) {
         let mut seen = BTreeSet::new();
-        let mut entries: Vec<_> = entries.into_iter().filter(|(k, _)| seen.insert(key_id(k))).collect();
+        let mut entries: Vec<_> =
+            entries.into_iter().filter(|(k, _)| seen.insert(key_id(k))).collect();
         let repeated = entries[0].clone();
         entries.push(repeated);
         let mut tree = Tree::Map(entries, indefinite);
