@@ -200,9 +200,9 @@ fn malformed_or_repeated_extensions_are_refused() {
         false,
         usage.to_der().unwrap(),
     )];
-    assert!(
-        matches!(problem(&specs), (4, ChainProblem::MalformedExtension { oid }) if oid == "2.5.29.15")
-    );
+    let (position, problem) = problem(&specs);
+    assert_eq!(position, 4);
+    assert!(matches!(problem, ChainProblem::MalformedExtension { oid } if oid == "2.5.29.15"));
 }
 
 #[test]
