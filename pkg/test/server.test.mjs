@@ -84,6 +84,19 @@ test("attested dev server: steps encrypted, sent, bb runs and fails its self-che
   );
   assert.equal(code, "PROOF_SELF_CHECK_FAILED", log);
   assert.deepEqual(phases, ["fetch-attestation", "verify-attestation", "encrypt", "transmit"]);
+
+  // Same server and policy again, within the maximum age: the verified key is reused.
+  const again = [];
+  const secondCode = await codeOf(
+    prove(steps, {
+      apiUrl,
+      attestation: { expectedPcrs, insecureTrustedRootPem: rootPem },
+      onPhase: (e) => again.push(e.phase),
+      timeoutMs: 600_000,
+    }),
+  );
+  assert.equal(secondCode, "PROOF_SELF_CHECK_FAILED", log);
+  assert.deepEqual(again, ["encrypt", "transmit"]);
 });
 
 test("the dev server is refused without its root (the AWS root is the default)", async () => {

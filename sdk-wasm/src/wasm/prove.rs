@@ -1,10 +1,12 @@
 //! The `prove` export: the SDK's proving client over `fetch`, with JS options and callbacks.
 
+use std::{cell::RefCell, collections::HashMap};
+
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::{Client, ClientConfig, Phase, PhaseEvent, ProvingMode};
+use crate::{Client, ClientConfig, Clock, Phase, PhaseEvent, ProvingMode};
 
 use super::{convert, error, options::AttestationOptions, time, GlooTransport};
 
@@ -131,17 +133,17 @@ pub async fn prove(
         .mode(mode)
         .allow_unattested(options.allow_unattested.unwrap_or(false));
 
-    let mut transport = GlooTransport::new();
-    if let Some(ms) = options.timeout_ms {
-        transport = transport.timeout_ms(ms);
-    }
-    if let Some(signal) = options.signal {
-        transport = transport.signal(signal);
-    }
-    // The clock was checked above; a later failure reads as time 0, which every freshness and
-    // validity check refuses.
-    let clock = || time::now_ms().unwrap_or(0);
-    let mut client = Client::new(transport, clock, config);
+    // A client per distinct configuration keeps its verified keys across calls (each for at
+    // most the maximum age). It is taken out for the call, so concurrent calls never share one.
+    let key = cache_key(&options, mode);
+    let (mut client, transport) = CLIENTS
+        .with(|clients| clients.borrow_mut().remove(&key))
+        .unwrap_or_else(|| {
+            let transport = GlooTransport::new();
+            (Client::new(transport.clone(), JsClock, config), transport)
+        });
+    transport.set_timeout_ms(options.timeout_ms);
+    transport.set_signal(options.signal);
 
     let on_phase = options.on_phase;
     let mut report = |event: PhaseEvent| {
@@ -152,10 +154,17 @@ pub async fn prove(
             }
         }
     };
-    let outcome = client
-        .prove(&steps, &mut report)
-        .await
-        .map_err(|e| e.to_js())?;
+    let result = client.prove(&steps, &mut report).await;
+
+    transport.set_signal(None);
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if clients.len() >= MAX_CACHED_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, (client, transport));
+    });
+    let outcome = result.map_err(|e| e.to_js())?;
 
     ProveResult {
         proof: outcome.proof,
@@ -165,6 +174,48 @@ pub async fn prove(
     }
     .into_ts()
     .map_err(|_| error::coded_error("INTERNAL", "cannot build the result"))
+}
+
+/// Most distinct configurations whose clients (and verified keys) are kept between calls.
+const MAX_CACHED_CLIENTS: usize = 16;
+
+/// A kept client and the handle to its transport's per-call settings.
+type CachedClient = (Client<GlooTransport, JsClock>, GlooTransport);
+
+thread_local! {
+    static CLIENTS: RefCell<HashMap<String, CachedClient>> = RefCell::new(HashMap::new());
+}
+
+/// JS `Date.now()`. A failure after the check at the start of `prove` reads as time 0, which
+/// every freshness and validity check refuses.
+#[derive(Clone, Copy, Debug)]
+struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> u64 {
+        time::now_ms().unwrap_or(0)
+    }
+}
+
+/// Everything that decides trust, so a cached key is only reused under the same policy.
+fn cache_key(options: &ProveOptions, mode: ProvingMode) -> String {
+    let attestation = options.attestation.as_ref().map(|a| {
+        (
+            &a.expected_pcrs,
+            a.max_age_ms,
+            a.allow_debug,
+            &a.insecure_trusted_root_pem,
+        )
+    });
+    format!(
+        "{:?}",
+        (
+            options.api_url.trim_end_matches('/'),
+            mode,
+            options.allow_unattested,
+            attestation
+        )
+    )
 }
 
 /// The keys of [`ProveOptions`].

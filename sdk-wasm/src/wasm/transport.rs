@@ -1,5 +1,7 @@
 //! The wasm [`Transport`]: the platform's `fetch`, through gloo-net.
 
+use std::{cell::RefCell, rc::Rc};
+
 use gloo_net::http::{Request, RequestBuilder};
 use web_sys::AbortSignal;
 
@@ -7,8 +9,16 @@ use crate::{HttpResponse, Transport, TransportError, TransportFuture};
 
 /// A [`Transport`] over `fetch` (browsers and Node 18+), optionally bounded by a timeout and a
 /// caller's `AbortSignal`.
+///
+/// Clones share their settings, so a client kept across calls can be given each call's timeout
+/// and signal.
 #[derive(Clone, Debug, Default)]
 pub struct GlooTransport {
+    limits: Rc<RefCell<Limits>>,
+}
+
+#[derive(Debug, Default)]
+struct Limits {
     timeout_ms: Option<u32>,
     signal: Option<AbortSignal>,
 }
@@ -20,21 +30,20 @@ impl GlooTransport {
     }
 
     /// Aborts each request that takes longer than `timeout_ms` (the whole request: upload,
-    /// proving and download).
-    pub fn timeout_ms(mut self, timeout_ms: u32) -> Self {
-        self.timeout_ms = Some(timeout_ms);
-        self
+    /// proving and download); `None` for no timeout.
+    pub fn set_timeout_ms(&self, timeout_ms: Option<u32>) {
+        self.limits.borrow_mut().timeout_ms = timeout_ms;
     }
 
-    /// Aborts requests when `signal` fires.
-    pub fn signal(mut self, signal: AbortSignal) -> Self {
-        self.signal = Some(signal);
-        self
+    /// Aborts requests when `signal` fires; `None` for no cancellation.
+    pub fn set_signal(&self, signal: Option<AbortSignal>) {
+        self.limits.borrow_mut().signal = signal;
     }
 
     fn with_abort(&self, request: RequestBuilder) -> RequestBuilder {
-        let timeout = self.timeout_ms.map(AbortSignal::timeout_with_u32);
-        let signal = match (timeout, &self.signal) {
+        let limits = self.limits.borrow();
+        let timeout = limits.timeout_ms.map(AbortSignal::timeout_with_u32);
+        let signal = match (timeout, &limits.signal) {
             (None, None) => None,
             (Some(t), None) => Some(t),
             (None, Some(s)) => Some(s.clone()),
