@@ -29,7 +29,7 @@ pub(crate) enum Value<'a> {
     /// Major type 4.
     Array(Vec<Item<'a>>),
     /// Major type 5, in encoded order.
-    Map(Vec<(Item<'a>, Item<'a>)>),
+    Map(Entries<'a>),
     /// Major type 6.
     Tag(u64, Box<Item<'a>>),
     /// Simple values 20 and 21.
@@ -39,6 +39,9 @@ pub(crate) enum Value<'a> {
     /// Simple value 23.
     Undefined,
 }
+
+/// The entries of a map, in encoded order.
+pub(crate) type Entries<'a> = Vec<(Item<'a>, Item<'a>)>;
 
 /// A decoded item with the byte offset it started at, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,8 +230,7 @@ impl<'a> Reader<'a> {
         Ok(items)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn map(&mut self, len: Option<u64>, depth: usize) -> Result<Vec<(Item<'a>, Item<'a>)>, Error> {
+    fn map(&mut self, len: Option<u64>, depth: usize) -> Result<Entries<'a>, Error> {
         let mut entries = Vec::new();
         let mut remaining = len;
         loop {

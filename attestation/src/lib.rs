@@ -68,6 +68,11 @@
 
 #![forbid(unsafe_code)]
 
+use p384::ecdsa::signature::Verifier;
+use p384::ecdsa::Signature;
+
+use crate::cose::CoseSign1;
+
 mod cbor;
 mod chain;
 mod cose;
@@ -88,10 +93,6 @@ pub use error::{ChainProblem, Error};
 pub use options::{ExpectedPcrs, UnixTime, VerifyOptions, MAX_PCR_INDEX, PCR_LEN};
 pub use root::TrustedRoot;
 pub use verified::VerifiedAttestation;
-
-use cose::CoseSign1;
-use p384::ecdsa::signature::Verifier;
-use p384::ecdsa::Signature;
 
 /// Largest document accepted, in bytes. Real documents are under 10 KiB.
 pub const MAX_DOCUMENT_LEN: usize = 64 * 1024;
