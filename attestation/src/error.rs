@@ -70,7 +70,10 @@ pub enum Error {
     },
 
     /// The protected header does not name ES384 (`{1: -35}`).
-    #[error("unsupported algorithm {found:?}, expected ES384 (-35) in the protected header")]
+    #[error(
+        "unsupported algorithm {}, expected ES384 (-35) in the protected header",
+        .found.map_or("none".to_owned(), |alg| alg.to_string())
+    )]
     UnsupportedAlgorithm {
         /// The algorithm found in the protected header, if any.
         found: Option<i64>,

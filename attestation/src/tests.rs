@@ -178,6 +178,14 @@ fn error_messages_carry_the_values() {
         err.to_string(),
         format!("nonce mismatch: expected cdcd, found {}..", "ab".repeat(32))
     );
+    assert_eq!(
+        Error::UnsupportedAlgorithm { found: Some(-7) }.to_string(),
+        "unsupported algorithm -7, expected ES384 (-35) in the protected header"
+    );
+    assert_eq!(
+        Error::UnsupportedAlgorithm { found: None }.to_string(),
+        "unsupported algorithm none, expected ES384 (-35) in the protected header"
+    );
     let err = Error::CertNotValidAtTime {
         position: 4,
         not_before: UnixTime::from_millis(1),
