@@ -51,9 +51,9 @@ fn flipped_payload_byte_is_refused() {
 }
 
 #[test]
-fn every_single_byte_flip_of_the_baseline_is_refused() {
-    // Every byte for the parser; every 16th byte also through the full verification, which is
-    // slower (five ECDSA verifications).
+fn single_byte_flips_of_the_baseline_are_refused() {
+    // Every flip goes through the parser (which must not panic); flips it refuses, and every
+    // 16th flip, also go through the full verification, which is slower (six ECDSA checks).
     for index in 0..BASELINE.len() {
         let mut doc = BASELINE.to_vec();
         doc[index] ^= 0x01;
