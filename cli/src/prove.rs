@@ -47,6 +47,8 @@ pub(crate) struct ProveArgs {
 
 /// Runs the command; prints each phase with its duration to stderr.
 pub(crate) fn run(args: ProveArgs) -> Result<(), Failure> {
+    let config = config(&args)?;
+
     // The steps are private: kept in zeroizing memory, never printed.
     let steps = Zeroizing::new(input::read(&args.input, "input")?);
     let count = parse_steps(&steps)
@@ -54,7 +56,6 @@ pub(crate) fn run(args: ProveArgs) -> Result<(), Failure> {
         .len();
     eprintln!("input   {} proving steps, {} bytes", count, steps.len());
 
-    let config = config(&args)?;
     let transport =
         ReqwestTransport::new(REQUEST_TIMEOUT).map_err(tee_rex_sdk::Error::Transport)?;
     let mut client = Client::new(transport, time::now_ms, config);

@@ -24,7 +24,7 @@ pub(crate) struct VerifyArgs {
     at: Option<u64>,
     /// Require this nonce (hex).
     #[arg(long, value_name = "HEX", value_parser = parse_hex)]
-    nonce: Option<Vec<u8>>,
+    nonce: Option<HexBytes>,
     /// Require PCR N to equal HEX (48 bytes); repeatable.
     #[arg(long = "expect-pcr", value_name = "N=HEX", value_parser = parse_pcr)]
     expect_pcr: Vec<(u8, Vec<u8>)>,
@@ -54,7 +54,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<(), Failure> {
     let mut options = VerifyOptions::new(UnixTime::from_millis(now))
         .trusted_root(root)
         .insecure_allow_debug(args.allow_debug);
-    if let Some(nonce) = args.nonce {
+    if let Some(HexBytes(nonce)) = args.nonce {
         options = options.expected_nonce(nonce);
     }
     if !args.expect_pcr.is_empty() {
@@ -150,12 +150,16 @@ fn summary(v: &VerifiedAttestation, now: u64) -> Map<String, Value> {
     out
 }
 
-fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+/// Bytes given as hex on the command line (a newtype: clap reads a bare `Vec` as many values).
+#[derive(Clone, Debug)]
+struct HexBytes(Vec<u8>);
+
+fn parse_hex(text: &str) -> Result<HexBytes, String> {
     let bytes = hex::decode(text.trim()).map_err(|e| format!("not hex: {e}"))?;
     if bytes.is_empty() {
         return Err("empty".into());
     }
-    Ok(bytes)
+    Ok(HexBytes(bytes))
 }
 
 pub(crate) fn parse_pcr(text: &str) -> Result<(u8, Vec<u8>), String> {
