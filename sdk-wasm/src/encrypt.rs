@@ -18,9 +18,11 @@ use crate::Error;
 
 /// Encrypts `plaintext` to the encryption key of `recipient`.
 ///
-/// The plaintext is streamed from the borrowed slice, never copied by this function; the session
-/// key lives in rPGP's zeroizing `RawSessionKey`. Key expiry is not checked: that needs a clock,
-/// and the key's freshness comes from the attestation document that carries it.
+/// The plaintext is streamed from the borrowed slice, never copied into memory this crate owns
+/// (the caller owns and zeroizes it); the session key lives in rPGP's zeroizing `RawSessionKey`.
+/// rPGP's own chunk buffers inside the AEAD stream are not zeroized by rPGP 0.21; they hold at
+/// most one chunk of plaintext at a time. Key expiry is not checked: that needs a clock, and the
+/// key's freshness comes from the attestation document that carries it.
 ///
 /// # Errors
 /// [`Error::NoEncryptionKey`] when the key has no valid encryption-capable (sub)key,

@@ -132,3 +132,46 @@ impl From<StepsError> for Error {
         Self::InvalidSteps(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_codes_pass_through_and_stay_distinct() {
+        let server = |code: &str| Error::Server {
+            code: code.into(),
+            message: "m".into(),
+            request_id: "r".into(),
+            status: 422,
+        };
+        let self_check = server("PROOF_SELF_CHECK_FAILED");
+        assert_eq!(self_check.code(), "PROOF_SELF_CHECK_FAILED");
+        assert_eq!(self_check.request_id(), Some("r"));
+
+        let local = [
+            Error::MissingPublicKey,
+            Error::MissingExpectedPcrs,
+            Error::Unattested,
+            Error::InvalidUrl,
+            Error::Http { status: 502 },
+            Error::InvalidResponse { what: "x" },
+            server("PROVER_FAILED"),
+            server("DECRYPT_FAILED"),
+        ];
+        for e in &local {
+            assert_ne!(e.code(), self_check.code(), "{e:?}");
+            assert_eq!(e.request_id().is_some(), matches!(e, Error::Server { .. }));
+        }
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // A variant that grows by accident shows here; box large sources instead.
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+}

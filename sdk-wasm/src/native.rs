@@ -4,6 +4,10 @@ use std::time::Duration;
 
 use crate::{HttpResponse, Transport, TransportError, TransportFuture};
 
+/// Largest response body read, in bytes. Proofs are a few hundred KiB and attestation bodies a
+/// few KiB; a server that sends more is refused instead of exhausting memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A [`Transport`] over `reqwest`.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
@@ -25,7 +29,7 @@ impl ReqwestTransport {
     }
 
     async fn finish(request: reqwest::RequestBuilder) -> Result<HttpResponse, TransportError> {
-        let response = request
+        let mut response = request
             .send()
             .await
             // reqwest errors carry the URL, never the body.
@@ -36,11 +40,22 @@ impl ReqwestTransport {
             .iter()
             .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
-        let body = response
-            .bytes()
+
+        // Read chunk by chunk so a hostile length never drives an allocation.
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
             .map_err(|e| TransportError::new("reading the response failed", Some(Box::new(e))))?
-            .to_vec();
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(TransportError::new(
+                    "the response exceeds MAX_RESPONSE_BYTES",
+                    None,
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse {
             status,
             headers,

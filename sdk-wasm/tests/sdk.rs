@@ -7,5 +7,6 @@
 mod sdk {
     mod client;
     mod fake;
+    mod native;
     mod policy;
 }
