@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BB=${TEE_REX_BB:-.cache/bb/bb}
+# The wrapper runs bb through a newer glibc; the server reports the hash of the real binary.
+BB_BINARY=${TEE_REX_BB_BINARY:-.cache/bb/4.1.2/bb-real}
 CRS_DIR=${TEE_REX_CRS_DIR:-.cache/crs/insecure-test}
 INPUT=${DEMO_INPUT:-testdata/aztec/ivc-deploy-schnorr.msgpack}
 WORK=target/demo
@@ -26,6 +28,7 @@ URL="http://127.0.0.1:$PORT"
 
 echo "== starting tee-rex-server --attestation dev on $URL (log: $WORK/server.log)"
 "$BIN/tee-rex-server" --attestation dev --listen "127.0.0.1:$PORT" --bb "$BB" \
+  --bb-binary-sha-path "$BB_BINARY" \
   --crs-dir "$CRS_DIR" --dev-root-out "$WORK/dev-root.pem" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
