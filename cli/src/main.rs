@@ -72,7 +72,11 @@ impl From<tee_rex_sdk::Error> for Failure {
         let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(cause) = source {
-            message.push_str(&format!(": {cause}"));
+            // Variants that already print their source in their own text are not repeated.
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(&format!(": {text}"));
+            }
             source = cause.source();
         }
         Self::refused(e.code(), message)
