@@ -405,16 +405,13 @@ fn server_error(response: &HttpResponse) -> Error {
 
 /// A proof is a 4-byte big-endian field count followed by that many 32-byte fields.
 fn check_proof_layout(proof: &[u8]) -> Result<(), Error> {
-    let bad = Error::InvalidResponse {
+    let bad = || Error::InvalidResponse {
         what: "proof layout (count, 32-byte fields)",
     };
-    let (count, fields) = proof.split_first_chunk::<4>().ok_or(bad)?;
+    let (count, fields) = proof.split_first_chunk::<4>().ok_or_else(bad)?;
     let count = u64::from(u32::from_be_bytes(*count));
-    let expected = count.checked_mul(32);
-    if expected != u64::try_from(fields.len()).ok() || count == 0 {
-        return Err(Error::InvalidResponse {
-            what: "proof layout (count, 32-byte fields)",
-        });
+    if count == 0 || count.checked_mul(32) != u64::try_from(fields.len()).ok() {
+        return Err(bad());
     }
     Ok(())
 }
@@ -429,4 +426,31 @@ fn normalize_url(api_url: &str) -> Result<String, Error> {
         return Err(Error::InvalidUrl);
     }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proof_layout_is_checked() {
+        let mut proof = 2u32.to_be_bytes().to_vec();
+        proof.extend([0u8; 64]);
+        assert!(check_proof_layout(&proof).is_ok());
+        for bad in [&proof[..3], &proof[..67], &[0, 0, 0, 0][..], &[0xff; 8][..]] {
+            assert!(check_proof_layout(bad).is_err(), "{bad:?}");
+        }
+        let mut long = proof.clone();
+        long.push(0);
+        assert!(check_proof_layout(&long).is_err());
+    }
+
+    #[test]
+    fn urls_are_normalized() {
+        assert_eq!(
+            normalize_url(" http://127.0.0.1:4000/ ").unwrap(),
+            "http://127.0.0.1:4000"
+        );
+        assert_eq!(normalize_url("https://h/api").unwrap(), "https://h/api");
+    }
 }
