@@ -1,0 +1,47 @@
+// Types of @alejoamiras/tee-rex/prover.
+import { BBLazyPrivateKernelProver } from "@aztec/bb-prover/client/lazy";
+import type { BBPrivateKernelProverOptions } from "@aztec/bb-prover/client";
+import type { CircuitSimulator } from "@aztec/simulator/client";
+import type { PrivateExecutionStep } from "@aztec/stdlib/kernel";
+import type { ChonkProofWithPublicInputs } from "@aztec/stdlib/proofs";
+
+import type { AttestationOptions, PhaseEvent } from "./index.js";
+
+/** Where proofs are made: an attested enclave, any server, or bb.js in this process. */
+export type ProverMode = "tee" | "remote" | "local";
+
+/** Every phase `TeeRexProver` reports: the core's phases plus `serialize` and `fallback`. */
+export type ProverPhaseEvent =
+  | PhaseEvent
+  | { phase: "serialize"; atMs: number }
+  | { phase: "fallback"; atMs: number; reason: string };
+
+/** Options of `TeeRexProver`, beside bb.js's own backend options. */
+export interface TeeRexProverOptions extends BBPrivateKernelProverOptions {
+  /** The tee-rex server (not needed in `"local"` mode). */
+  apiUrl?: string;
+  /** Default `"tee"`. */
+  provingMode?: ProverMode;
+  /** What the server's attestation must satisfy; required in `"tee"` mode. */
+  attestation?: AttestationOptions;
+  /** Accept an unattested server in `"remote"` mode (default false). */
+  allowUnattested?: boolean;
+  /** `"local"`: prove with bb.js here when the server path fails (default `"none"`). */
+  fallback?: "none" | "local";
+  /** Called as each phase begins. */
+  onPhase?: (event: ProverPhaseEvent) => void;
+  /** Aborts the requests when it fires. */
+  signal?: AbortSignal;
+  /** Aborts each request after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** Aztec's lazy bb.js private kernel prover, with chonk proofs made on a tee-rex server. */
+export declare class TeeRexProver extends BBLazyPrivateKernelProver {
+  constructor(simulator: CircuitSimulator, options?: TeeRexProverOptions);
+  setProvingMode(mode: ProverMode): void;
+  setApiUrl(url: string): void;
+  setAttestationConfig(config: AttestationOptions | undefined): void;
+  setOnPhase(onPhase: ((event: ProverPhaseEvent) => void) | undefined): void;
+  createChonkProof(executionSteps: PrivateExecutionStep[]): Promise<ChonkProofWithPublicInputs>;
+}
