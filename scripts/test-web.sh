@@ -12,9 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 
-BB=${TEE_REX_BB:-.cache/bb/bb}
-BB_REAL=${TEE_REX_BB_REAL:-.cache/bb/4.1.2/bb-real}
-CRS_DIR=${TEE_REX_CRS_DIR:-.cache/crs/insecure-test}
+# bb runs in a job folder: every path handed to the server is absolute.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
+BB=$(abs "${TEE_REX_BB:-.cache/bb/bb}")
+BB_REAL=$(abs "${TEE_REX_BB_REAL:-.cache/bb/4.1.2/bb-real}")
+CRS_DIR=$(abs "${TEE_REX_CRS_DIR:-.cache/crs/insecure-test}")
 WORK=$ROOT/target/test-web
 ARTIFACTS=$ROOT/web/test-results
 log() { printf '[test-web %(%T)T] %s\n' -1 "$*" >&2; }
@@ -70,7 +72,7 @@ wait_http "http://127.0.0.1:$PLAIN_PORT/health" "${PIDS[1]}" "$WORK/plain-server
 
 build_site() { # outdir tee_url prover_url
   (cd web && TEE_URL=$2 PROVER_URL=$3 TEE_EXPECTED_PCRS_FILE=$WORK/dev-root.pem.pcrs.json \
-    TEE_INSECURE_ROOT_FILE=$WORK/dev-root.pem CRS_DIR=$ROOT/$CRS_DIR \
+    TEE_INSECURE_ROOT_FILE=$WORK/dev-root.pem CRS_DIR=$CRS_DIR \
     npx vite build --logLevel warn --outDir "$1" --emptyOutDir)
 }
 log "building the site (and a copy whose TEE_URL is the tampering proxy)"
@@ -78,7 +80,7 @@ build_site "$ROOT/web/dist" "http://127.0.0.1:$TEE_PORT" "http://127.0.0.1:$PLAI
 build_site "$WORK/dist-tampered" "http://127.0.0.1:$PROXY_PORT" ""
 
 preview() { # outdir port
-  (cd web && CRS_DIR=$ROOT/$CRS_DIR exec npx vite preview --logLevel warn --outDir "$1" \
+  (cd web && CRS_DIR=$CRS_DIR exec npx vite preview --logLevel warn --outDir "$1" \
     --host 127.0.0.1 --port "$2" --strictPort) >"$WORK/preview-$2.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$2/" "$!" "$WORK/preview-$2.log"

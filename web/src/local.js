@@ -11,8 +11,12 @@ const BN254_POINTS = 2 ** 20 + 1;
 const GRUMPKIN_POINTS = 2 ** 16 + 1;
 const POINT_BYTES = 64;
 
-/** Error bb.js throws when its own verification of the finished proof fails. */
-const LOCAL_VERIFY_FAILURE = /Failed to verify the private \(Chonk\) transaction proof/;
+/**
+ * What bb.js throws when its own check of the finished proof fails: bb's self-check inside
+ * `chonkProve` (the same text the server's bb prints), or AztecClientBackend's verification after it.
+ */
+const LOCAL_VERIFY_FAILURE =
+  /Failed to verify the generated proof!|Failed to verify the private \(Chonk\) transaction proof/;
 
 /**
  * Proves `steps` (msgpack proving steps) with bb.js, reporting phases as the SDK does.

@@ -48,6 +48,12 @@ export class Timeline {
     const last = this.rows.at(-1);
     this.close(atMs);
     if (failed && last) last.li.classList.add("failed");
+    const transmit = this.rows.find((r) => r.phase === "transmit");
+    if (transmit && !this.rows.some((r) => r.phase === "proving")) {
+      // The SDK splits out the server's proving time only from a successful response's timing
+      // header; otherwise it is inside "Send".
+      transmit.note.textContent = "includes the server's proving time (the server reports it only with a proof)";
+    }
     clearInterval(this.timer);
   }
 
