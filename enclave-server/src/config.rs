@@ -153,6 +153,25 @@ impl Config {
         Ok(())
     }
 
+    /// Makes every path absolute against the current folder.
+    ///
+    /// bb runs inside a private job folder, so a relative `--bb` or `--crs-dir` would point
+    /// somewhere else by the time it is used.
+    ///
+    /// # Errors
+    /// [`ConfigError::Path`] when the current folder cannot be read.
+    pub fn into_absolute(mut self) -> Result<Self, ConfigError> {
+        absolutize("--bb", &mut self.bb)?;
+        absolutize("--crs-dir", &mut self.crs_dir)?;
+        if let Some(path) = &mut self.bb_binary_sha_path {
+            absolutize("--bb-binary-sha-path", path)?;
+        }
+        if let Some(path) = &mut self.work_dir {
+            absolutize("--work-dir", path)?;
+        }
+        Ok(self)
+    }
+
     /// The attestation mode in wire form.
     pub fn attestation_mode(&self) -> AttestationMode {
         match self.attestation {
@@ -176,6 +195,15 @@ impl Config {
     pub fn work_dir(&self) -> PathBuf {
         self.work_dir.clone().unwrap_or_else(std::env::temp_dir)
     }
+}
+
+fn absolutize(flag: &'static str, path: &mut PathBuf) -> Result<(), ConfigError> {
+    *path = std::path::absolute(&*path).map_err(|_| ConfigError::Path {
+        flag,
+        path: path.clone(),
+        reason: "cannot be made absolute",
+    })?;
+    Ok(())
 }
 
 fn require_file(flag: &'static str, path: &Path) -> Result<(), ConfigError> {
@@ -271,6 +299,14 @@ mod tests {
         let ok = parse(&["--attestation", "none", "--bb", b, "--crs-dir", d]).unwrap();
         ok.check().unwrap();
         assert_eq!(ok.bb_binary(), binary);
+
+        let relative = parse(&["--attestation", "none", "--bb", "bb", "--crs-dir", "crs"])
+            .unwrap()
+            .into_absolute()
+            .unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(relative.bb, cwd.join("bb"));
+        assert_eq!(relative.crs_dir, cwd.join("crs"));
 
         type Case<'a> = (&'a [&'a str], fn(&ConfigError) -> bool);
         let cases: [Case<'_>; 6] = [

@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let config = config.into_absolute()?;
     config.check()?;
     let mode = config.attestation_mode();
     if mode == AttestationMode::None {
