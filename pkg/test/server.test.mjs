@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { prove } from "@alejoamiras/tee-rex";
+import { randomBytes } from "node:crypto";
+
+import { encrypt, prove, verifyAttestation } from "@alejoamiras/tee-rex";
 
 import { codeOf, startDevServer, steps } from "./dev-server.mjs";
 
@@ -45,4 +47,47 @@ test("the dev server is refused when the PCRs differ", async () => {
   const other = Object.fromEntries(Object.keys(expectedPcrs).map((k) => [k, "ab".repeat(48)]));
   const code = await codeOf(prove(steps, { apiUrl, attestation: { expectedPcrs: other, insecureTrustedRootPem: rootPem } }));
   assert.equal(code, "PCR_MISMATCH");
+});
+
+test("verifyAttestation + encrypt by hand: the server decrypts what wasm encrypted", async () => {
+  const { apiUrl, expectedPcrs, rootPem } = server;
+  const nonce = randomBytes(32);
+  const body = await (await fetch(`${apiUrl}/attestation?nonce=${nonce.toString("hex")}`)).json();
+  const document = Buffer.from(body.attestationDocument, "base64");
+
+  const verified = verifyAttestation(document, { expectedPcrs, insecureTrustedRootPem: rootPem, expectedNonce: nonce });
+  assert.ok(verified.publicKey instanceof Uint8Array && verified.publicKey.length > 0);
+  assert.match(verified.publicKeyFingerprint, /^[0-9a-f]{40,64}$/);
+  assert.equal(verified.pcrs[0], expectedPcrs[0]);
+  assert.ok(Math.abs(verified.timestampMs - Date.now()) < 60_000);
+  assert.equal(verified.prover?.crsInsecure, true);
+
+  const otherNonce = { expectedPcrs, insecureTrustedRootPem: rootPem, expectedNonce: randomBytes(32) };
+  assert.throws(() => verifyAttestation(document, otherNonce), { code: "NONCE_MISMATCH" });
+
+  // Not proving steps, but a valid message to the server's key: it decrypts, then refuses the
+  // plaintext as steps. A message it could not decrypt would be DECRYPT_FAILED instead.
+  const post = (bytes) =>
+    fetch(`${apiUrl}/prove`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: bytes });
+  const decrypted = await (await post(encrypt(verified.publicKey, new Uint8Array([1, 2, 3])))).json();
+  assert.equal(decrypted.error.code, "INVALID_STEPS");
+  const garbage = await (await post(randomBytes(64))).json();
+  assert.ok(["NOT_OPENPGP", "DECRYPT_FAILED"].includes(garbage.error.code), garbage.error.code);
+});
+
+test("timeoutMs and signal abort a request that never answers", async () => {
+  const { createServer } = await import("node:http");
+  const silent = createServer(() => {});
+  await new Promise((r) => silent.listen(0, "127.0.0.1", r));
+  const apiUrl = `http://127.0.0.1:${silent.address().port}`;
+  const attestation = { expectedPcrs: server.expectedPcrs };
+  try {
+    assert.equal(await codeOf(prove(steps, { apiUrl, attestation, timeoutMs: 200 })), "TRANSPORT_FAILED");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    assert.equal(await codeOf(prove(steps, { apiUrl, attestation, signal: controller.signal })), "TRANSPORT_FAILED");
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
 });
