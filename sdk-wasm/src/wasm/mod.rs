@@ -1,8 +1,8 @@
 //! The JavaScript API: wasm-bindgen exports over the SDK core.
 //!
 //! This layer only converts: JS objects to the core's types and back, SDK errors to JS `Error`s
-//! with a stable `code` ([`error`]), and it reads the clock (JS `Date.now()`), which the core never
-//! does. Every decision about trust stays in the core.
+//! named `TeeRexError` with a stable `code`, and it reads the clock (JS `Date.now()`), which the
+//! core never does. Every decision about trust stays in the core.
 
 mod convert;
 mod error;
