@@ -24,11 +24,17 @@ die() { log "ERROR: $*"; exit 1; }
 
 [ -x "$BB" ] || die "$BB missing: run scripts/provision.sh"
 [ -d "$CRS_DIR" ] || die "$CRS_DIR missing: run scripts/provision.sh"
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "/usr/bin/chromium missing: apt-get install chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing: apt-get install chromium"
 command -v node >/dev/null || die "node missing"
 
 if [ ! -f pkg/dist/web/tee_rex_sdk_bg.wasm ]; then
   log "pkg/dist/web missing: scripts/build-wasm.sh"
+  [ -f .cache/wasm-tools/env.sh ] || scripts/setup-wasm.sh
   WASM_TARGETS=web scripts/build-wasm.sh
 fi
 log "npm ci (web/)"
@@ -72,7 +78,7 @@ wait_http "http://127.0.0.1:$PLAIN_PORT/health" "${PIDS[1]}" "$WORK/plain-server
 
 build_site() { # outdir tee_url prover_url
   (cd web && TEE_URL=$2 PROVER_URL=$3 TEE_EXPECTED_PCRS_FILE=$WORK/dev-root.pem.pcrs.json \
-    TEE_INSECURE_ROOT_FILE=$WORK/dev-root.pem CRS_DIR=$CRS_DIR \
+    TEE_INSECURE_ROOT_FILE=$WORK/dev-root.pem CRS_DIR=$CRS_DIR CRS_URL=/crs/ \
     npx vite build --logLevel warn --outDir "$1" --emptyOutDir)
 }
 log "building the site (and a copy whose TEE_URL is the tampering proxy)"

@@ -10,9 +10,9 @@
 //                            for local demos and tests only; the page says so when it is set.
 //   CRS_URL                  where the page fetches bb.js's CRS for local proving (files
 //                            bn254_g1.dat, bn254_g2.dat, grumpkin_g1.flat.dat). Unset: bb.js
-//                            downloads Aztec's CRS itself.
+//                            downloads Aztec's CRS itself. `vite` (dev) defaults it to /crs/.
 //   CRS_DIR                  dev/preview server only: folder served at /crs/ (default
-//                            ../.cache/crs/insecure-test); CRS_URL then defaults to /crs/.
+//                            ../.cache/crs/insecure-test).
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +29,7 @@ function readJsonFile(file) {
   return file ? JSON.parse(fs.readFileSync(file, "utf8")) : null;
 }
 
-const config = {
+const siteConfig = (command) => ({
   teeUrl: env.TEE_URL || null,
   proverUrl: env.PROVER_URL || null,
   expectedPcrs: env.TEE_EXPECTED_PCRS
@@ -38,10 +38,12 @@ const config = {
   insecureRootPem: env.TEE_INSECURE_ROOT_FILE
     ? fs.readFileSync(env.TEE_INSECURE_ROOT_FILE, "utf8")
     : null,
-  crsUrl: env.CRS_URL || (serveCrs ? "/crs/" : null),
-};
+  // A deployable build never points at /crs/ unless told to: S3 holds no CRS.
+  crsUrl: env.CRS_URL || (command === "serve" && serveCrs ? "/crs/" : null),
+});
 
-for (const [name, url] of [["TEE_URL", config.teeUrl], ["PROVER_URL", config.proverUrl]]) {
+for (const name of ["TEE_URL", "PROVER_URL"]) {
+  const url = env[name];
   if (url && !/^https?:\/\//.test(url)) throw new Error(`${name} must be an http(s) URL: ${url}`);
 }
 
@@ -77,8 +79,8 @@ function crsFiles() {
   };
 }
 
-export default defineConfig({
-  define: { __TEE_REX_CONFIG__: JSON.stringify(config) },
+export default defineConfig(({ command }) => ({
+  define: { __TEE_REX_CONFIG__: JSON.stringify(siteConfig(command)) },
   resolve: {
     alias: { "@alejoamiras/tee-rex": path.resolve(here, "../pkg/web.js") },
   },
@@ -93,4 +95,4 @@ export default defineConfig({
     fs: { allow: [here, path.resolve(here, "../pkg"), path.resolve(here, "../testdata")] },
   },
   preview: { host: "127.0.0.1", headers: isolationHeaders },
-});
+}));

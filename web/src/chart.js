@@ -18,7 +18,7 @@ export function renderChart(root, runs, modeName) {
   const barHeight = 28;
   const gap = 14;
   const labelWidth = 110;
-  const width = 600;
+  const width = 760;
   const height = entries.length * (barHeight + gap);
 
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",

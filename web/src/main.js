@@ -84,6 +84,7 @@ async function run(mode) {
   const result = $("#result");
   result.className = "result";
   result.textContent = "Running…";
+  delete result.dataset.outcome;
   const onPhase = (event) => timeline.phase(event);
 
   try {

@@ -182,8 +182,10 @@ describe("demo site", { concurrency: false }, () => {
     assert.equal(focused, "mode", "a mode radio is reachable with Tab");
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     assert.notEqual(outline, "none", "the focused control shows a focus ring");
-    await page.keyboard.press("ArrowDown");
-    await page.keyboard.press("ArrowDown");
+    // Arrows move through the enabled radios (the unconfigured remote one is skipped).
+    for (let i = 0; i < 3 && (await page.evaluate(() => document.activeElement.value)) !== "tee"; i++) {
+      await page.keyboard.press("ArrowDown");
+    }
     assert.equal(await page.evaluate(() => document.activeElement.value), "tee");
     assert.equal(await page.locator('input[name="mode"][value="tee"]').isChecked(), true);
 
@@ -204,12 +206,28 @@ describe("demo site", { concurrency: false }, () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(200);
     const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(-5).map((el) => `${el.tagName.toLowerCase()}.${el.className}#${el.id}`));
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen; too wide: ${wide.join(", ")}`);
     const box = await page.locator("#prove").boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 44, "Prove button fits and is tappable");
     await shot(page, "05-phone");
     await page.setViewportSize({ width: 1200, height: 900 });
     await shot(page, "screenshot", { fullPage: true });
+    assert.deepEqual(unexpected(main.errors), []);
+  });
+
+  test("an uploaded file that is not proving steps is refused before anything is proved", async () => {
+    const { page } = main;
+    await page.locator('input[name="mode"][value="tee"]').check();
+    await page.locator("#upload").setInputFiles({
+      name: "ivc-inputs.msgpack", mimeType: "application/octet-stream", buffer: Buffer.from([0x92, 0x01, 0x02]),
+    });
+    assert.equal(await page.locator('input[name="input"][value="upload"]').isChecked(), true);
+    const outcome = await runAndWait(page);
+    assert.equal(outcome, "INVALID_STEPS", await page.locator("#result").innerText());
+    assert.match(await page.locator("#result").innerText(), /not a list of Aztec proving steps/);
     assert.deepEqual(unexpected(main.errors), []);
   });
 });
