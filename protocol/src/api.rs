@@ -139,14 +139,22 @@ mod tests {
         );
         let standard: AttestationResponse =
             serde_json::from_str(r#"{"mode":"standard","publicKey":"KEY"}"#).unwrap();
-        assert_eq!(standard, AttestationResponse::Standard { public_key: "KEY".into() });
+        assert_eq!(
+            standard,
+            AttestationResponse::Standard {
+                public_key: "KEY".into()
+            }
+        );
         assert!(serde_json::from_str::<AttestationResponse>(r#"{"mode":"other"}"#).is_err());
     }
 
     #[test]
     fn error_body_shape() {
         let body = ErrorBody {
-            error: ErrorDetail { code: ErrorCode::QueueFull, message: "busy".into() },
+            error: ErrorDetail {
+                code: ErrorCode::QueueFull,
+                message: "busy".into(),
+            },
             request_id: "r1".into(),
         };
         assert_eq!(

@@ -47,6 +47,11 @@ pub enum ErrorCode {
     BadRequest,
     /// An unexpected server-side failure; details are in the server log only.
     Internal,
+    /// The request body did not arrive in full within the server's upload timeout.
+    UploadTimeout,
+    /// This client sent more requests than the server's rate limit allows; retry after
+    /// `Retry-After` seconds.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -71,6 +76,8 @@ impl ErrorCode {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::BadRequest => "BAD_REQUEST",
             Self::Internal => "INTERNAL",
+            Self::UploadTimeout => "UPLOAD_TIMEOUT",
+            Self::RateLimited => "RATE_LIMITED",
         }
     }
 }
@@ -106,6 +113,8 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::BadRequest,
             ErrorCode::Internal,
+            ErrorCode::UploadTimeout,
+            ErrorCode::RateLimited,
         ];
         for code in all {
             let json = serde_json::to_string(&code).unwrap();

@@ -80,11 +80,17 @@ impl ProverIdentity {
     /// # Errors
     /// [`IdentityError::TooLong`] when the encoding exceeds [`MAX_USER_DATA_LEN`].
     pub fn to_user_data(&self) -> Result<Vec<u8>, IdentityError> {
-        let envelope = Envelope { v: FORMAT_VERSION, identity: self };
+        let envelope = Envelope {
+            v: FORMAT_VERSION,
+            identity: self,
+        };
         // Serialising plain strings, integers and booleans cannot fail.
         let bytes = serde_json::to_vec(&envelope).unwrap_or_default();
         if bytes.len() > MAX_USER_DATA_LEN {
-            return Err(IdentityError::TooLong { len: bytes.len(), max: MAX_USER_DATA_LEN });
+            return Err(IdentityError::TooLong {
+                len: bytes.len(),
+                max: MAX_USER_DATA_LEN,
+            });
         }
         Ok(bytes)
     }
@@ -96,7 +102,10 @@ impl ProverIdentity {
     /// exceed [`MAX_USER_DATA_LEN`], [`IdentityError::UnsupportedVersion`] for another version.
     pub fn from_user_data(bytes: &[u8]) -> Result<Self, IdentityError> {
         if bytes.len() > MAX_USER_DATA_LEN {
-            return Err(IdentityError::TooLong { len: bytes.len(), max: MAX_USER_DATA_LEN });
+            return Err(IdentityError::TooLong {
+                len: bytes.len(),
+                max: MAX_USER_DATA_LEN,
+            });
         }
         let envelope: Envelope<Self> =
             serde_json::from_slice(bytes).map_err(IdentityError::Foreign)?;
@@ -136,7 +145,10 @@ mod tests {
             crs: ["bn254_g1.dat", "bn254_g2.dat", "grumpkin_g1.flat.dat"]
                 .iter()
                 .enumerate()
-                .map(|(i, f)| CrsFileHash { file: (*f).into(), sha256: [u8::try_from(i).unwrap(); 32] })
+                .map(|(i, f)| CrsFileHash {
+                    file: (*f).into(),
+                    sha256: [u8::try_from(i).unwrap(); 32],
+                })
                 .collect(),
             crs_insecure: true,
         }
@@ -160,7 +172,10 @@ mod tests {
         json["v"] = 2.into();
         assert!(matches!(
             ProverIdentity::from_user_data(json.to_string().as_bytes()),
-            Err(IdentityError::UnsupportedVersion { found: 2, expected: 1 })
+            Err(IdentityError::UnsupportedVersion {
+                found: 2,
+                expected: 1
+            })
         ));
     }
 
@@ -168,6 +183,9 @@ mod tests {
     fn refuses_oversized_identity() {
         let mut big = sample();
         big.bb_version = "x".repeat(MAX_USER_DATA_LEN);
-        assert!(matches!(big.to_user_data(), Err(IdentityError::TooLong { .. })));
+        assert!(matches!(
+            big.to_user_data(),
+            Err(IdentityError::TooLong { .. })
+        ));
     }
 }

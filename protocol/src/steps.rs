@@ -59,7 +59,10 @@ pub enum StepsError {
 /// [`StepsError::Empty`] for an empty array, [`StepsError::TrailingBytes`] when bytes follow it,
 /// [`StepsError::Malformed`] for anything else that does not match the format.
 pub fn parse_steps(payload: &[u8]) -> Result<Vec<Step<'_>>, StepsError> {
-    let mut reader = Reader { bytes: payload, pos: 0 };
+    let mut reader = Reader {
+        bytes: payload,
+        pos: 0,
+    };
     let count = reader.array_len()?;
     if count == 0 {
         return Err(StepsError::Empty);

@@ -90,7 +90,10 @@ fn refuses_empty_array() {
 fn refuses_trailing_bytes() {
     let mut payload = array(&[good_step()]);
     payload.push(0);
-    assert_eq!(parse_steps(&payload), Err(StepsError::TrailingBytes { extra: 1 }));
+    assert_eq!(
+        parse_steps(&payload),
+        Err(StepsError::TrailingBytes { extra: 1 })
+    );
 }
 
 #[test]
@@ -127,7 +130,10 @@ fn refuses_malformed_steps() {
             "step lacks bytecode",
         ),
         (array(&[map(&[("extra", bin(b"x"))])]), "unknown step field"),
-        (array(&[map(&[("bytecode", fixstr("not binary"))])]), "expected binary data"),
+        (
+            array(&[map(&[("bytecode", fixstr("not binary"))])]),
+            "expected binary data",
+        ),
         // An array header that promises 2^32-1 steps but holds none: no huge allocation.
         (vec![0xdd, 0xff, 0xff, 0xff, 0xff], "unexpected end of data"),
         // A bin32 header that promises 4 GiB.
