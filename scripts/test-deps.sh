@@ -9,3 +9,6 @@ python3 -c 'import cbor2, cryptography.x509.verification' 2>/dev/null ||
 if [ -f enclave-server/tests/js/package.json ]; then
   (cd enclave-server/tests/js && npm ci --silent --no-audit --no-fund)
 fi
+
+# The fuzz smoke run (scripts/fuzz-smoke.sh).
+cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz
