@@ -35,7 +35,7 @@ export async function proveLocally(steps, onPhase) {
   const testCrs = await seedCrs();
 
   phase("init-bb");
-  const threads = self.crossOriginIsolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
+  const threads = localThreads();
   const api = await Barretenberg.new({ backend: BackendType.WasmWorker, threads });
   try {
     phase("proving");

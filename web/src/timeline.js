@@ -10,7 +10,7 @@ const LABELS = {
   "fetch-attestation": "Fetch the attestation (fresh nonce)",
   "verify-attestation": "Verify the attestation",
   encrypt: "Encrypt to the enclave's key",
-  transmit: "Send",
+  transmit: "Send, then wait for the server",
   proving: "Proving",
   receive: "Receive the proof",
 };

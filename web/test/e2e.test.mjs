@@ -136,8 +136,23 @@ describe("demo site", { concurrency: false }, () => {
     assert.deepEqual(unexpected(main.errors), []);
   });
 
+  test("remote mode proves the fixture on the unattested server it was allowed to use", async () => {
+    const { page } = main;
+    await page.locator('input[name="mode"][value="remote"]').check();
+    const outcome = await runAndWait(page);
+    assert.equal(outcome, "PROOF_SELF_CHECK_FAILED", await page.locator("#result").innerText());
+    const names = await page.locator("#timeline li").evaluateAll((lis) => lis.map((li) => li.dataset.phase));
+    assert.ok(names.includes("transmit"), `phases ${names}`);
+    assert.ok(!names.includes("verify-attestation"), "an unattested server has nothing to verify");
+    assert.equal(await page.locator("#compare").isVisible(), true, "comparison after two modes");
+    assert.deepEqual(unexpected(main.errors), []);
+  });
+
   test("local mode proves the fixture with bb.js in the page, threaded", { skip: env.TEST_WEB_LOCAL === "0" }, async () => {
     const { page } = main;
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated && typeof SharedArrayBuffer), "function");
+    const threads = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (threads > 1) assert.match(await page.locator('[data-role="local-note"]').innerText(), new RegExp(`${threads} threads`));
     await page.locator('input[name="mode"][value="local"]').check();
     const outcome = await runAndWait(page);
     await shot(page, "03-local-proved");
@@ -145,8 +160,7 @@ describe("demo site", { concurrency: false }, () => {
     for (const p of ["decode", "load-crs", "init-bb", "proving"]) assert.ok(names.includes(p), `phase ${p} in ${names}`);
     // With the test CRS bb.js computes the proof and its own verification rejects it, as bb does.
     assert.equal(outcome, "PROOF_SELF_CHECK_FAILED", await page.locator("#result").innerText());
-    assert.equal(await page.locator("#compare").isVisible(), true, "comparison after two modes");
-    assert.equal(await page.locator("#chart table tbody tr").count(), 2);
+    assert.equal(await page.locator("#chart table tbody tr").count(), 3, "TEE, remote and local compared");
     assert.deepEqual(unexpected(main.errors), []);
   });
 
