@@ -1,0 +1,192 @@
+// Renders bench/results/latest.json as docs/benchmarks.md: the numbers against the design targets
+// of issue 7 (reported, never asserted), with the machine and its load beside them.
+//
+//   node report.mjs <latest.json> <benchmarks.md>
+
+import { readFileSync, writeFileSync } from "node:fs";
+
+const [jsonPath, mdPath] = process.argv.slice(2);
+const r = JSON.parse(readFileSync(jsonPath, "utf8"));
+const s = r.summary ?? {};
+const lines = [];
+const w = (line = "") => lines.push(line);
+const ms = (x) => (x === null || x === undefined ? "n/a" : `${Number(x).toLocaleString("en-US")} ms`);
+const kib = (x) => (x ? `${(x / 1024).toFixed(1)} MiB` : "n/a");
+const bytes = (x) => (x === null || x === undefined ? "n/a" : `${(x / 1024).toFixed(1)} KiB`);
+const pct = (x) => (x === null || x === undefined ? "n/a" : `${(x * 100).toFixed(2)} %`);
+const verdict = (ok) => (ok === null ? "not measured" : ok ? "met" : "**not met**");
+const busy = Math.max(...(r.load?.start ?? [0]), ...(r.load?.end ?? [0])) > (r.machine?.cores ?? 1) * 0.75;
+
+w("# Benchmarks");
+w();
+w("<!-- Written by scripts/bench.sh from bench/results/latest.json; do not edit by hand. -->");
+w();
+w(`Run of ${r.generatedAt}: ${r.runs} run(s) of each contender, alternating, medians reported.`);
+w(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memGiB} GiB, Node ${r.machine.node}, bb ${r.machine.bb ?? "?"}.`);
+w(`Load average (1/5/15 min) at start ${r.load.start.join(" / ")}, at end ${r.load.end?.join(" / ") ?? "n/a"}.`);
+if (busy) {
+  w();
+  w(`**These numbers come from a busy machine**: the load average was above the core count while other`);
+  w(`work (builds, tests, browsers) ran beside the benchmark. Ratios measured alternately in the same`);
+  w(`run hold better than absolute times; rerun \`scripts/bench.sh\` on an idle machine for absolute ones.`);
+}
+w();
+w(`Fixture: \`${r.fixture.path}\` (${r.fixture.bytes.toLocaleString("en-US")} bytes, 9 proving steps).`);
+if (r.crs.insecureTest) {
+  w(`CRS: the insecure test CRS (\`${r.crs.dir}\`). With it bb folds every step and computes the whole`);
+  w("proof, then rejects it in its own final self-check (`PROOF_SELF_CHECK_FAILED`): every run below did");
+  w("the full proving work, and the server answers with that error instead of a proof. One consequence:");
+  w("the server sends `x-decrypt-duration-ms`/`x-prove-duration-ms` only with a proof, so the server's");
+  w("phases are taken from its JSON log (request latency, the `proving` event when the job gets its");
+  w("slot, bb's `duration_ms`), and decryption alone from the native criterion bench.");
+}
+for (const note of r.notes ?? []) w(`\nNote: ${note}.`);
+
+w();
+w("## Design targets (issue 7)");
+w();
+w("| target | measured | |");
+w("|---|---|---|");
+const overhead = s.cli?.sdkServerOverheadShareOfBb ?? null;
+w(`| SDK + server overhead < 1 % of bb's own time (real fixture) | CLI: ${pct(overhead)} of bb (${ms(s.cli?.sdkServerOverheadMs)}); npm: ${pct(s.npm?.sdkServerOverheadShareOfBb)} (${ms(s.npm?.sdkServerOverheadMs)}) | ${verdict(overhead === null ? null : overhead < 0.01)} |`);
+const enc = r.cryptoWasm?.encrypt?.fixture;
+w(`| encryption at least as fast as openpgp.js (real payload) | wasm in Node ${ms(enc?.wasmMs)} vs openpgp.js ${ms(enc?.openpgpjsMs)} (×${enc?.ratioWasmOverOpenpgpjs ?? "n/a"}); Chromium not measured | ${verdict(enc ? enc.wasmMs <= enc.openpgpjsMs : null)} (Node only) |`);
+const att99 = s.serverUnderLoad?.["/attestation"]?.p99Ms ?? null;
+w(`| \`/attestation\` p99 < 50 ms during a proof | ${ms(att99)} (n = ${s.serverUnderLoad?.["/attestation"]?.n ?? 0}) | ${verdict(att99 === null ? null : att99 < 50)} |`);
+const idle = r.server?.idleRssKib?.rss ?? null;
+w(`| server idle RSS < 30 MB | ${kib(idle)} | ${verdict(idle === null ? null : idle * 1024 < 30e6)} |`);
+
+w();
+w("## 1. Remote proving against bare bb");
+w();
+w("| contender | median wall | × bare bb | outcomes |");
+w("|---|---|---|---|");
+w(`| bare \`bb prove\` (same command the server runs) | ${ms(s.bareBb?.medianWallMs)} | 1 | ${s.bareBb?.outcomes?.join(", ")} |`);
+if (s.cli) w(`| \`tee-rex prove\` (CLI, native SDK) | ${ms(s.cli.medianWallMs)} | ${s.cli.ratioToBareBb} | ${s.cli.outcomes.join(", ")} |`);
+if (s.npm) w(`| npm package in Node (wasm SDK), process start included | ${ms(s.npm.medianWallMs)} | ${s.npm.ratioToBareBb} | ${s.npm.outcomes.join(", ")} |`);
+if (s.localBbJs) w(`| local: bb.js WASM in Node, ${s.localBbJs.threads} thread(s) | ${ms(s.localBbJs.medianWallMs)} | ${s.localBbJs.ratioToBareBb} | ${s.localBbJs.outcomes.join(", ")} |`);
+w();
+w("Every run, with the 1-minute load average just before it (the order within a round rotates each round):");
+w();
+w("| round | contender | wall | load before |");
+w("|---|---|---|---|");
+const order = Object.entries(r.raw ?? {}).flatMap(([who, rows]) => rows.map((row, i) => ({ who, i, row }))).sort((a, b) => a.i - b.i);
+for (const { who, i, row } of order) w(`| ${i + 1} | ${who} | ${ms(round0(row.wallMs))} | ${row.loadBefore?.[0] ?? "n/a"} |`);
+w();
+w("Where a remote proof's time goes (medians; shares of the contender's median wall time):");
+w();
+const phaseNames = [...new Set([...Object.keys(s.cli?.phasesMs ?? {}), ...Object.keys(s.npm?.phasesMs ?? {})])];
+w(`| phase | CLI | share | npm package | share |`);
+w("|---|---|---|---|---|");
+for (const p of phaseNames) {
+  const c = s.cli?.phasesMs?.[p];
+  const n = s.npm?.phasesMs?.[p];
+  const share = (x, who) => (x === null || x === undefined || !s[who] ? "" : pct(x / s[who].medianWallMs));
+  w(`| ${p} | ${ms(c)} | ${share(c, "cli")} | ${ms(n)} | ${share(n, "npm")} |`);
+}
+const dec = r.criterion?.["decrypt/fixture"]?.medianMs;
+w();
+w(`Of "upload + decrypt + parse + queue wait", decryption of the fixture takes ${ms(dec)} natively`);
+w("(criterion, `decrypt/fixture`, the server's own `ServerKey::decrypt`); queue wait is zero here, one");
+w("proof at a time. \"Process start\" is the CLI binary's start-up and reading the input, or Node loading");
+w("the package; it is excluded from the SDK + server overhead above.");
+
+w();
+w("## 2. Local proving (bb.js) against remote");
+w();
+if (s.localBbJs) {
+  w(`bb.js WASM in Node with ${s.localBbJs.threads} thread(s): median ${ms(s.localBbJs.medianWallMs)}, `);
+  w(`**×${s.localBbJs.ratioToRemoteCli} the remote CLI's time** and ×${s.localBbJs.ratioToBareBb} bare bb's.`);
+  w(`Phases: ${Object.entries(s.localBbJs.phasesMs).map(([k, v]) => `${k} ${ms(v)}`).join(", ")}.`);
+  w("bb.js reads the same test CRS from disk (`crsPath`), so it downloads nothing. Headless Chromium: not");
+  w("measured in this run.");
+} else {
+  w("Not measured in this run.");
+}
+
+w();
+w("## 3. SDK cryptography");
+w();
+w("Native (criterion, release build):");
+w();
+w("| bench | median | 95 % interval |");
+w("|---|---|---|");
+for (const [name, e] of Object.entries(r.criterion ?? {})) w(`| \`${name}\` | ${ms(e.medianMs)} | ${e.lowMs} – ${e.highMs} ms |`);
+if (r.cryptoWasm) {
+  const c = r.cryptoWasm;
+  w();
+  w(`wasm SDK in Node against openpgp.js ${c.openpgpjs.version} on the same key (the dev server's X25519`);
+  w(`subkey) and payloads, alternating, medians of ${c.encrypt.fixture.rounds}. openpgp.js chose SEIPD v${c.openpgpjs.seipdVersion}${c.openpgpjs.aead ? ` (${c.openpgpjs.aead})` : " (AES-256-CFB with an MDC, no AEAD)"}; the SDK always writes SEIPD v2, AES-256-GCM.`);
+  w();
+  w("| payload | wasm | openpgp.js | wasm / openpgp.js | wasm MiB/s | openpgp.js MiB/s |");
+  w("|---|---|---|---|---|---|");
+  for (const [name, e] of Object.entries(c.encrypt)) {
+    w(`| ${name} (${e.bytes.toLocaleString("en-US")} B) | ${ms(e.wasmMs)} | ${ms(e.openpgpjsMs)} | ${e.ratioWasmOverOpenpgpjs} | ${e.wasmMiBps} | ${e.openpgpjsMiBps} |`);
+  }
+  w();
+  w(`Attestation verification (\`verifyAttestation\`, wasm in Node, dev document with the key policy): ${ms(c.verifyAttestationMs.median)}`);
+  w(`against ${ms(r.criterion?.["verify_attestation/dev_document_with_key_policy"]?.medianMs)} native for the same work.`);
+}
+w();
+w("### Where we are slower, and why");
+w();
+w("See the section \"Analysis\" below (written from this run's numbers and a profile of the wasm build).");
+
+w();
+w("## 4. Size");
+w();
+if (r.size) {
+  const z = r.size;
+  w("Bundled and minified with esbuild (ESM, browser, tree-shaken); gzip -9.");
+  w();
+  w("| what | raw | gzip |");
+  w("|---|---|---|");
+  w(`| wasm SDK: \`tee_rex_sdk_bg.wasm\` | ${bytes(z.wasmSdk.bgWasm.raw)} | ${bytes(z.wasmSdk.bgWasm.gzip)} |`);
+  w(`| wasm SDK: JS glue | ${bytes(z.wasmSdk.glueJs.raw)} | ${bytes(z.wasmSdk.glueJs.gzip)} |`);
+  w(`| **wasm SDK total** | **${bytes(z.wasmSdk.total.raw)}** | **${bytes(z.wasmSdk.total.gzip)}** |`);
+  for (const [name, e] of Object.entries(z.tsSdkDeps.perDependency)) w(`| TS SDK dep: ${name} | ${bytes(e.raw)} | ${bytes(e.gzip)} |`);
+  w(`| **TS SDK deps, one bundle** | **${bytes(z.tsSdkDeps.bundled.raw)}** | **${bytes(z.tsSdkDeps.bundled.gzip)}** |`);
+} else {
+  w("Not measured in this run.");
+}
+
+w();
+w("## 5. Server");
+w();
+const sl = s.serverUnderLoad ?? {};
+const il = r.server?.idleLatency ?? {};
+w(`RSS of \`tee-rex-server\`: idle ${kib(r.server?.idleRssKib?.rss)} after start, ${kib(r.server?.idleRssAfterKib?.rss)} after the runs;`);
+w(`peak during proofs ${kib(sl.serverPeakRssKib)}. bb itself (the server's child) peaked at ${kib(sl.bbPeakRssKib)}.`);
+w();
+w("| endpoint | idle p50 | idle p99 | during a proof p50 | p99 | max | n |");
+w("|---|---|---|---|---|---|---|");
+for (const p of ["/health", "/attestation"]) {
+  w(`| \`${p}\` | ${ms(il[p]?.p50Ms)} | ${ms(il[p]?.p99Ms)} | ${ms(sl[p]?.p50Ms)} | ${ms(sl[p]?.p99Ms)} | ${ms(sl[p]?.maxMs)} | ${sl[p]?.n ?? 0} |`);
+}
+w();
+w(`Failed probes during proofs: ${sl.failures ?? "n/a"}. Probes go one at a time, 50 ms apart, alternating the two paths,`);
+w("during the CLI runs.");
+w();
+w("| concurrency | proofs | wall | proofs per hour | how |");
+w("|---|---|---|---|---|");
+for (const t of r.throughput ?? []) w(`| ${t.concurrency} | ${t.proofs} | ${ms(t.wallMs)} | ${t.proofsPerHour} | ${t.from} |`);
+
+const analysis = readAnalysis();
+if (analysis) {
+  w();
+  w(analysis.trim());
+}
+writeFileSync(mdPath, lines.join("\n") + "\n");
+
+function round0(x) {
+  return x === null || x === undefined ? null : Math.round(x);
+}
+
+/** The hand-written analysis kept in bench/analysis.md, appended as is. */
+function readAnalysis() {
+  try {
+    return readFileSync(new URL("./analysis.md", import.meta.url), "utf8");
+  } catch {
+    return null;
+  }
+}
