@@ -86,7 +86,8 @@ build_site "$ROOT/web/dist" "http://127.0.0.1:$TEE_PORT" "http://127.0.0.1:$PLAI
 build_site "$WORK/dist-tampered" "http://127.0.0.1:$PROXY_PORT" ""
 
 preview() { # outdir port
-  (cd web && CRS_DIR=$CRS_DIR exec npx vite preview --logLevel warn --outDir "$1" \
+  # node runs vite itself (not through npx, whose child would outlive the kill below).
+  (cd web && CRS_DIR=$CRS_DIR exec node node_modules/vite/bin/vite.js preview --logLevel warn --outDir "$1" \
     --host 127.0.0.1 --port "$2" --strictPort) >"$WORK/preview-$2.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$2/" "$!" "$WORK/preview-$2.log"
