@@ -50,6 +50,11 @@ pub struct Config {
     #[arg(long, env = "TEE_REX_MAX_BODY_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Longest a `POST /prove` body may take to arrive in full, in seconds; slower uploads are
+    /// answered 408 `UPLOAD_TIMEOUT`.
+    #[arg(long, env = "TEE_REX_UPLOAD_TIMEOUT_SECS", default_value_t = 60)]
+    pub upload_timeout_secs: u64,
+
     /// Proofs run at once.
     #[arg(long, env = "TEE_REX_CONCURRENCY", default_value_t = 1)]
     pub concurrency: usize,
@@ -61,6 +66,27 @@ pub struct Config {
     /// Longest bb may run for one proof, in seconds.
     #[arg(long, env = "TEE_REX_PROVE_TIMEOUT_SECS", default_value_t = 600)]
     pub prove_timeout_secs: u64,
+
+    /// Sustained `POST /prove` requests per minute per client address (0: no limit).
+    #[arg(long, env = "TEE_REX_PROVE_RATE_PER_MINUTE", default_value_t = crate::DEFAULT_PROVE_RATE.per_minute)]
+    pub prove_rate_per_minute: u32,
+
+    /// `POST /prove` requests a client may make at once before the per-minute rate applies.
+    #[arg(long, env = "TEE_REX_PROVE_RATE_BURST", default_value_t = crate::DEFAULT_PROVE_RATE.burst)]
+    pub prove_rate_burst: u32,
+
+    /// Sustained `GET /attestation` requests per minute per client address (0: no limit).
+    #[arg(long, env = "TEE_REX_ATTESTATION_RATE_PER_MINUTE", default_value_t = crate::DEFAULT_ATTESTATION_RATE.per_minute)]
+    pub attestation_rate_per_minute: u32,
+
+    /// `GET /attestation` requests a client may make at once before the per-minute rate applies.
+    #[arg(long, env = "TEE_REX_ATTESTATION_RATE_BURST", default_value_t = crate::DEFAULT_ATTESTATION_RATE.burst)]
+    pub attestation_rate_burst: u32,
+
+    /// Comma-separated proxies (addresses or CIDR networks) whose `X-Forwarded-For` header names
+    /// the client for rate limiting. From any other peer the header is ignored.
+    #[arg(long, env = "TEE_REX_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::Cidr>,
 
     /// Log format on stderr. The level comes from `RUST_LOG` (default `info`).
     #[arg(long, env = "TEE_REX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -145,6 +171,12 @@ impl Config {
             ("--max-body-bytes", self.max_body_bytes as u64),
             ("--concurrency", self.concurrency as u64),
             ("--prove-timeout-secs", self.prove_timeout_secs),
+            ("--upload-timeout-secs", self.upload_timeout_secs),
+            ("--prove-rate-burst", u64::from(self.prove_rate_burst)),
+            (
+                "--attestation-rate-burst",
+                u64::from(self.attestation_rate_burst),
+            ),
         ] {
             if value < 1 {
                 return Err(ConfigError::TooSmall { flag, min: 1 });
@@ -189,6 +221,27 @@ impl Config {
     /// The per-job timeout.
     pub fn prove_timeout(&self) -> Duration {
         Duration::from_secs(self.prove_timeout_secs)
+    }
+
+    /// The `POST /prove` rate limit.
+    pub fn prove_rate(&self) -> crate::RateLimit {
+        crate::RateLimit {
+            per_minute: self.prove_rate_per_minute,
+            burst: self.prove_rate_burst,
+        }
+    }
+
+    /// The `GET /attestation` rate limit.
+    pub fn attestation_rate(&self) -> crate::RateLimit {
+        crate::RateLimit {
+            per_minute: self.attestation_rate_per_minute,
+            burst: self.attestation_rate_burst,
+        }
+    }
+
+    /// How long a request body may take to arrive.
+    pub fn upload_timeout(&self) -> Duration {
+        Duration::from_secs(self.upload_timeout_secs)
     }
 
     /// The folder job folders are made in.

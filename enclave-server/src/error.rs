@@ -1,9 +1,11 @@
 //! Error responses: a stable code, a short message, and the request id, as JSON.
 
+use std::time::Duration;
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use tee_rex_protocol::api::{ErrorBody, ErrorDetail};
-use tee_rex_protocol::ErrorCode;
+use tee_rex_protocol::{ErrorCode, HEADER_PROVE_DURATION_MS};
 
 /// Seconds a refused client is asked to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECS: u64 = 30;
@@ -14,6 +16,8 @@ pub struct ApiError {
     code: ErrorCode,
     message: &'static str,
     request_id: String,
+    prove_duration: Option<Duration>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,7 +27,24 @@ impl ApiError {
             code,
             message: default_message(code),
             request_id: request_id.into(),
+            prove_duration: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds the `x-prove-duration-ms` header: bb ran for `duration` before the failure.
+    #[must_use]
+    pub fn with_prove_duration(mut self, duration: Duration) -> Self {
+        self.prove_duration = Some(duration);
+        self
+    }
+
+    /// Sets the `Retry-After` seconds (otherwise [`RETRY_AFTER_SECS`] for `QUEUE_FULL` and
+    /// `RATE_LIMITED`, none for the rest).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// The code.
@@ -52,8 +73,27 @@ impl ResponseError for ApiError {
             request_id: self.request_id.clone(),
         };
         let mut response = HttpResponse::build(self.status_code());
-        if self.code == ErrorCode::QueueFull {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+        if matches!(
+            self.code,
+            ErrorCode::PayloadTooLarge | ErrorCode::UploadTimeout
+        ) {
+            // The unread rest of the body is not drained: the connection closes instead.
+            response.force_close();
+        }
+        let retry_after = match self.code {
+            ErrorCode::QueueFull | ErrorCode::RateLimited => {
+                Some(self.retry_after.unwrap_or(RETRY_AFTER_SECS))
+            }
+            _ => self.retry_after,
+        };
+        if let Some(seconds) = retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(duration) = self.prove_duration {
+            response.insert_header((
+                HEADER_PROVE_DURATION_MS,
+                crate::millis(duration).to_string(),
+            ));
         }
         response.json(body)
     }
@@ -73,6 +113,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ErrorCode::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::ProveTimeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::ProofSelfCheckFailed => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
@@ -107,6 +149,10 @@ fn default_message(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "no such route",
         ErrorCode::MethodNotAllowed => "method not allowed on this route",
         ErrorCode::BadRequest => "malformed request",
+        ErrorCode::UploadTimeout => "the request body did not arrive within the upload timeout",
+        ErrorCode::RateLimited => {
+            "too many requests from this client; retry after the Retry-After delay"
+        }
         _ => "internal error",
     }
 }

@@ -3,16 +3,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use futures_util::StreamExt as _;
 use serde::Deserialize;
-use tee_rex_protocol::api::{
-    AttestationResponse, EncryptionPublicKey, Health, ProveRequest, ProveResponse,
-};
+use tee_rex_protocol::api::{AttestationResponse, EncryptionPublicKey, Health, ProveResponse};
 use tee_rex_protocol::steps::{parse_steps, StepsError};
 use tee_rex_protocol::{
     ErrorCode, API_VERSION, HEADER_DECRYPT_DURATION_MS, HEADER_PROVE_DURATION_MS, MAX_NONCE_LEN,
@@ -20,11 +16,13 @@ use tee_rex_protocol::{
 };
 
 use crate::attest::AttestationRequest;
+use crate::body::{decode_prove_body, kind_of, read_body, BodyKind};
 use crate::error::ApiError;
 use crate::key::KeyError;
 use crate::middleware::{cors, request_context, RequestId};
 use crate::peer::PeerWatch;
 use crate::prover::ProveError;
+use crate::rate::{client_address, RateLimiter};
 use crate::AppState;
 
 /// How much larger than the body the plaintext may be (compressed messages).
@@ -69,6 +67,7 @@ async fn attestation(
     state: web::Data<AppState>,
     id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
+    limit(&state.attestation_limiter, &req, &state, &id)?;
     let query = web::Query::<AttestationQuery>::from_query(req.query_string())
         .map_err(|_| ApiError::new(ErrorCode::BadRequest, &id.0))?;
     let nonce = match query.into_inner().nonce {
@@ -116,28 +115,18 @@ async fn prove(
     id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
     let fail = |code| ApiError::new(code, &id.0);
+    limit(&state.prove_limiter, &req, &state, &id)?;
 
-    let is_json = match content_type(&req) {
-        Some(BodyKind::Json) => true,
-        Some(BodyKind::Binary) => false,
-        None => return Err(fail(ErrorCode::UnsupportedMediaType)),
-    };
-    let body = read_body(&req, payload, state.max_body_bytes)
+    let kind = kind_of(&req).ok_or_else(|| fail(ErrorCode::UnsupportedMediaType))?;
+    let body = read_body(&req, payload, state.max_body_bytes, state.upload_timeout)
         .await
         .map_err(|e| {
-            fail(match e {
-                BodyError::TooLarge => ErrorCode::PayloadTooLarge,
-                BodyError::Broken => ErrorCode::BadRequest,
-            })
+            tracing::warn!(reason = ?e, "body refused");
+            fail(e.code())
         })?;
-    let message = if is_json {
-        let request: ProveRequest =
-            serde_json::from_slice(&body).map_err(|_| fail(ErrorCode::InvalidJson))?;
-        BASE64
-            .decode(request.data.trim())
-            .map_err(|_| fail(ErrorCode::InvalidBase64))?
-    } else {
-        body
+    let message = match kind {
+        BodyKind::Binary => body,
+        BodyKind::Json => decode_prove_body(kind, &body).map_err(fail)?,
     };
 
     let decrypt_started = Instant::now();
@@ -200,13 +189,20 @@ async fn prove(
         fail(ErrorCode::QueueFull)
     })?;
     let outcome = outcome.map_err(|e| {
-        let code = match &e {
-            ProveError::Timeout { .. } => ErrorCode::ProveTimeout,
-            ProveError::SelfCheckFailed { .. } => ErrorCode::ProofSelfCheckFailed,
-            _ => ErrorCode::ProverFailed,
+        // bb ran for these: clients can tell proving time from queueing and transfer.
+        let (code, ran) = match &e {
+            ProveError::Timeout { limit } => (ErrorCode::ProveTimeout, Some(*limit)),
+            ProveError::SelfCheckFailed { duration, .. } => {
+                (ErrorCode::ProofSelfCheckFailed, Some(*duration))
+            }
+            ProveError::Failed { duration, .. } => (ErrorCode::ProverFailed, Some(*duration)),
+            _ => (ErrorCode::ProverFailed, None),
         };
         tracing::error!(error = %error_chain(&e), code = %code, "prove failed");
-        fail(code)
+        match ran {
+            Some(duration) => fail(code).with_prove_duration(duration),
+            None => fail(code),
+        }
     })?;
 
     tracing::info!(
@@ -256,49 +252,18 @@ async fn method_not_allowed(id: RequestId) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed, id.0))
 }
 
-enum BodyKind {
-    Json,
-    Binary,
-}
-
-fn content_type(req: &HttpRequest) -> Option<BodyKind> {
-    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "application/json" => Some(BodyKind::Json),
-        "application/octet-stream" => Some(BodyKind::Binary),
-        _ => None,
-    }
-}
-
-enum BodyError {
-    TooLarge,
-    Broken,
-}
-
-/// Reads the body, refusing it once it exceeds `limit` (checked on `Content-Length` first).
-async fn read_body(
+/// Refuses the request with `RATE_LIMITED` when its client's bucket is empty.
+fn limit(
+    limiter: &RateLimiter,
     req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Vec<u8>, BodyError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(BodyError::TooLarge);
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Broken)?;
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    state: &AppState,
+    id: &RequestId,
+) -> Result<(), ApiError> {
+    let client = client_address(req, &state.trusted_proxies);
+    limiter.check(client, Instant::now()).map_err(|wait| {
+        tracing::warn!(retry_after_secs = wait, "rate limited");
+        ApiError::new(ErrorCode::RateLimited, &id.0).with_retry_after(wait)
+    })
 }
 
 fn parse_nonce(text: &str) -> Option<Vec<u8>> {

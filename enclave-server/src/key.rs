@@ -91,7 +91,23 @@ impl ServerKey {
             .build()
             .map_err(|e| KeyError::Generate(builder_error(e)))?;
         let secret = params.generate(rng).map_err(KeyError::Generate)?;
+        Self::from_secret(secret)
+    }
 
+    /// A server key from an unprotected armored secret key, for the fuzzer's fixed test key.
+    ///
+    /// Never for a running server: its key must exist only in its memory.
+    ///
+    /// # Errors
+    /// [`KeyError::NotOpenpgp`] when the text is not a secret key, [`KeyError::Generate`] when its
+    /// public half cannot be serialised.
+    #[doc(hidden)]
+    pub fn insecure_from_armored_secret(armored: &str) -> Result<Self, KeyError> {
+        let (secret, _) = SignedSecretKey::from_string(armored).map_err(KeyError::NotOpenpgp)?;
+        Self::from_secret(secret)
+    }
+
+    fn from_secret(secret: SignedSecretKey) -> Result<Self, KeyError> {
         let public = SignedPublicKey::from(secret.clone());
         let public_binary = public.to_bytes().map_err(KeyError::Generate)?;
         let public_armored = public

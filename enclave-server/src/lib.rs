@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attest;
+mod body;
 mod config;
 mod error;
 mod handlers;
@@ -23,14 +24,16 @@ mod peer;
 mod proof;
 mod prover;
 mod queue;
+mod rate;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use tee_rex_protocol::api::AttestationMode;
 use tee_rex_protocol::{IdentityError as UserDataError, ProverIdentity};
 
+pub use body::{decode_prove_body, BodyKind};
 pub use config::{AttestationArg, Config, ConfigError, LogFormat};
 pub use error::{status_for, ApiError, RETRY_AFTER_SECS};
 pub use identity::{measure as measure_prover_identity, IdentityError, INSECURE_CRS_MARKER};
@@ -39,8 +42,26 @@ pub use peer::{on_connect, PeerWatch};
 pub use proof::{to_response_layout, ProofFormatError, FIELD_BYTES};
 pub use prover::{ProveError, ProveOutcome, Prover, SELF_CHECK_FAILURE_MARKER};
 pub use queue::{ProveQueue, QueueFull, Slot};
+pub use rate::{Cidr, CidrError, RateLimit, RateLimiter};
 
 use crate::attest::Attestor;
+
+/// How long a `POST /prove` body may take to arrive unless configured otherwise.
+pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `POST /prove` per client unless configured otherwise: a proof takes tens of seconds, so this
+/// only bites a client that floods the queue.
+pub const DEFAULT_PROVE_RATE: RateLimit = RateLimit {
+    per_minute: 30,
+    burst: 10,
+};
+
+/// `GET /attestation` per client unless configured otherwise: each document costs an NSM call
+/// and a signature.
+pub const DEFAULT_ATTESTATION_RATE: RateLimit = RateLimit {
+    per_minute: 120,
+    burst: 30,
+};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -52,6 +73,10 @@ pub struct AppState {
     prover: Prover,
     queue: ProveQueue,
     max_body_bytes: usize,
+    upload_timeout: Duration,
+    prove_limiter: RateLimiter,
+    attestation_limiter: RateLimiter,
+    trusted_proxies: Vec<Cidr>,
     started: Instant,
 }
 
@@ -86,8 +111,36 @@ impl AppState {
             prover,
             queue,
             max_body_bytes,
+            upload_timeout: DEFAULT_UPLOAD_TIMEOUT,
+            prove_limiter: RateLimiter::new(DEFAULT_PROVE_RATE),
+            attestation_limiter: RateLimiter::new(DEFAULT_ATTESTATION_RATE),
+            trusted_proxies: Vec::new(),
             started: Instant::now(),
         })
+    }
+
+    /// Sets how long a `POST /prove` body may take to arrive in full (default
+    /// [`DEFAULT_UPLOAD_TIMEOUT`]); a slower upload is answered `UPLOAD_TIMEOUT`.
+    #[must_use]
+    pub fn with_upload_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_timeout = timeout;
+        self
+    }
+
+    /// Sets the per-client rate limits of `POST /prove` and `GET /attestation` (defaults
+    /// [`DEFAULT_PROVE_RATE`], [`DEFAULT_ATTESTATION_RATE`]) and the proxies whose
+    /// `X-Forwarded-For` names the client (default none).
+    #[must_use]
+    pub fn with_rate_limits(
+        mut self,
+        prove: RateLimit,
+        attestation: RateLimit,
+        trusted_proxies: Vec<Cidr>,
+    ) -> Self {
+        self.prove_limiter = RateLimiter::new(prove);
+        self.attestation_limiter = RateLimiter::new(attestation);
+        self.trusted_proxies = trusted_proxies;
+        self
     }
 
     /// The attestation mode the server answers with.

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
 use clap::Parser;
@@ -15,6 +16,12 @@ use tracing_subscriber::EnvFilter;
 
 /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 20;
+/// Log directives applied over `RUST_LOG`: targets whose verbose output can hold secrets.
+const SECRET_SAFE_DIRECTIVES: [&str; 1] = ["pgp=info"];
+/// Seconds a client has to send a request's head; idle new connections are closed after it.
+const HEADER_TIMEOUT_SECS: u64 = 10;
+/// Seconds an idle keep-alive connection stays open.
+const KEEP_ALIVE_SECS: u64 = 5;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -66,18 +73,29 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         config.prove_timeout(),
     );
     let queue = ProveQueue::new(config.concurrency, config.max_waiting);
-    let state = web::Data::new(AppState::new(
-        key,
-        attestor,
-        identity,
-        prover,
-        queue,
-        config.max_body_bytes,
-    )?);
+    let state = web::Data::new(
+        AppState::new(
+            key,
+            attestor,
+            identity,
+            prover,
+            queue,
+            config.max_body_bytes,
+        )?
+        .with_upload_timeout(config.upload_timeout())
+        .with_rate_limits(
+            config.prove_rate(),
+            config.attestation_rate(),
+            config.trusted_proxies.clone(),
+        ),
+    );
 
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
         .on_connect(tee_rex_server::on_connect)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // Request head must arrive within this; the body has its own upload timeout.
+        .client_request_timeout(Duration::from_secs(HEADER_TIMEOUT_SECS))
+        .keep_alive(Duration::from_secs(KEEP_ALIVE_SECS))
         .bind(config.listen)?;
     for address in server.addrs() {
         tracing::info!(address = %address, attestation = ?mode, "listening");
@@ -88,7 +106,15 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // rPGP's debug and trace output prints key and packet structures (the secret key's
+    // parameters among them): capped whatever RUST_LOG says, since a later directive for the same
+    // target wins.
+    for directive in SECRET_SAFE_DIRECTIVES {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -128,3 +128,57 @@ fn debug_shows_only_the_fingerprint() {
     assert!(!debug.contains("secret"));
     assert!(!debug.contains("BEGIN PGP"));
 }
+
+#[test]
+fn debug_holds_no_secret_key_bytes() {
+    let key = ServerKey::generate().unwrap();
+    let secret = key.secret.to_bytes().unwrap();
+    let public = key.public_key_binary().to_vec();
+    // Windows of the serialised secret key that are not also in the public key: secret material.
+    let secret_windows: Vec<&[u8]> = secret
+        .windows(16)
+        .filter(|w| !public.windows(16).any(|p| p == *w))
+        .collect();
+    assert!(!secret_windows.is_empty());
+    for debug in [format!("{key:?}"), format!("{key:#?}")] {
+        for window in &secret_windows {
+            assert!(!debug.contains(&hex::encode(window)));
+            let list: Vec<String> = window.iter().map(u8::to_string).collect();
+            assert!(!debug.contains(&list.join(", ")));
+        }
+    }
+}
+
+#[test]
+fn secret_material_is_zeroized_on_drop() {
+    fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    // The secret parameters rPGP keeps for our Ed25519 primary and X25519 subkey.
+    zeroize_on_drop::<pgp::types::SecretParams>();
+    zeroize_on_drop::<pgp::types::PlainSecretParams>();
+    zeroize_on_drop::<pgp::crypto::x25519::SecretKey>();
+    zeroize_on_drop::<pgp::crypto::ed25519::SecretKey>();
+    // Decrypted payloads are wiped when the handler drops them.
+    zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+
+    let key = ServerKey::generate().unwrap();
+    let message = encrypt_seipd_v2(&served_public(&key), b"witness");
+    let plaintext: Zeroizing<Vec<u8>> = key.decrypt(&message, 1024).unwrap();
+    assert_eq!(plaintext.as_slice(), b"witness");
+}
+
+#[test]
+fn fixed_test_key_round_trips() {
+    let key = ServerKey::generate().unwrap();
+    let armored = key
+        .secret
+        .to_armored_string(ArmorOptions::default())
+        .unwrap();
+    let again = ServerKey::insecure_from_armored_secret(&armored).unwrap();
+    assert_eq!(again.fingerprint(), key.fingerprint());
+    let message = encrypt_seipd_v2(&served_public(&key), b"x");
+    assert_eq!(again.decrypt(&message, 16).unwrap().as_slice(), b"x");
+    assert!(matches!(
+        ServerKey::insecure_from_armored_secret("not a key"),
+        Err(KeyError::NotOpenpgp(_))
+    ));
+}
