@@ -307,19 +307,22 @@ impl<T: Transport, C: Clock> Client<T, C> {
             .await
             .map_err(Error::Transport)?;
         let arrived_at = self.clock.now_ms();
-        if response.status != 200 {
-            return Err(server_error(&response));
-        }
 
+        // The server reports how long bb worked, also when bb failed: attribute that time to
+        // proving rather than to the upload.
         let prove_duration_ms = response
             .header(HEADER_PROVE_DURATION_MS)
             .and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(duration_ms) = prove_duration_ms {
-            let began = arrived_at.saturating_sub(duration_ms).max(sent_at);
             on_phase(PhaseEvent {
                 phase: Phase::Proving,
-                at_ms: began,
+                at_ms: arrived_at.saturating_sub(duration_ms).max(sent_at),
             });
+        }
+        if response.status != 200 {
+            return Err(server_error(&response));
+        }
+        if let Some(duration_ms) = prove_duration_ms {
             on_phase(PhaseEvent {
                 phase: Phase::Proved { duration_ms },
                 at_ms: arrived_at,

@@ -259,6 +259,15 @@ fn server_error_codes_surface_with_request_id() {
         assert!(status >= 400);
     }
 
+    // bb ran and failed: the time it worked is attributed to proving, and nothing is "proved".
+    *server.answer.lock().unwrap() = ProveAnswer::Error(ErrorCode::ProofSelfCheckFailed);
+    let phases = prove(&mut client, &steps()).1;
+    assert_eq!(
+        phases[phases.len() - 2..],
+        [Phase::Transmit, Phase::Proving],
+        "{phases:?}"
+    );
+
     *server.answer.lock().unwrap() = ProveAnswer::BadGateway;
     let err = prove(&mut client, &steps()).0.unwrap_err();
     assert!(matches!(err, Error::Http { status: 502 }), "{err:?}");

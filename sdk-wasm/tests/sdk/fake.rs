@@ -238,11 +238,15 @@ fn error(code: ErrorCode, request_id: &str) -> HttpResponse {
         },
         request_id: request_id.to_owned(),
     };
-    json(
-        status_for(code).as_u16(),
-        &body,
-        &[(HEADER_REQUEST_ID, request_id.to_owned())],
-    )
+    let mut headers = vec![(HEADER_REQUEST_ID, request_id.to_owned())];
+    // Like the server: a failure after bb ran still says how long bb worked.
+    if matches!(
+        code,
+        ErrorCode::ProofSelfCheckFailed | ErrorCode::ProverFailed | ErrorCode::ProveTimeout
+    ) {
+        headers.push((HEADER_PROVE_DURATION_MS, "4321".to_owned()));
+    }
+    json(status_for(code).as_u16(), &body, &headers)
 }
 
 fn json<T: serde::Serialize>(status: u16, body: &T, extra: &[(&str, String)]) -> HttpResponse {
