@@ -9,7 +9,7 @@ use pgp::crypto::aead::{AeadAlgorithm, ChunkSize};
 use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use rand::thread_rng;
 use tee_rex_server::attest::Attestor;
-use tee_rex_server::{parse_public_key, AppState, ProveQueue, Prover, ServerKey};
+use tee_rex_server::{parse_public_key, AppState, ProveQueue, Prover, RateLimit, ServerKey};
 
 /// The real Aztec fixture: 9 proving steps of a Schnorr account deployment.
 pub const FIXTURE: &[u8] = include_bytes!("../../../testdata/aztec/ivc-deploy-schnorr.msgpack");
@@ -72,6 +72,8 @@ impl Sandbox {
             options.max_body_bytes,
         )
         .unwrap()
+        .with_upload_timeout(options.upload_timeout)
+        .with_rate_limits(options.prove_rate, options.attestation_rate, Vec::new())
     }
 }
 
@@ -82,6 +84,9 @@ pub struct Options {
     pub concurrency: usize,
     pub max_waiting: usize,
     pub max_body_bytes: usize,
+    pub upload_timeout: Duration,
+    pub prove_rate: RateLimit,
+    pub attestation_rate: RateLimit,
 }
 
 impl Default for Options {
@@ -92,6 +97,9 @@ impl Default for Options {
             concurrency: 1,
             max_waiting: 4,
             max_body_bytes: 50 * 1024 * 1024,
+            upload_timeout: Duration::from_secs(60),
+            prove_rate: RateLimit::OFF,
+            attestation_rate: RateLimit::OFF,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::{encrypt_to, FIXTURE};
 use crate::loopback::Server;
 
-fn required(name: &str) -> PathBuf {
+pub fn required(name: &str) -> PathBuf {
     std::env::var_os(name)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -21,7 +21,7 @@ fn required(name: &str) -> PathBuf {
         })
 }
 
-fn real_bb_binary(bb: &PathBuf) -> PathBuf {
+pub fn real_bb_binary(bb: &PathBuf) -> PathBuf {
     if let Some(path) = std::env::var_os("TEE_REX_TEST_BB_BINARY") {
         return PathBuf::from(path);
     }

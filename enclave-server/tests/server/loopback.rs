@@ -7,51 +7,94 @@ use std::time::Duration;
 
 use crate::common::{encrypt_to, one_step, wait_for_file, wait_until_dead, Sandbox};
 
-/// A running `tee-rex-server` and its log.
+/// A running `tee-rex-server` and everything it wrote to stdout and stderr.
 pub struct Server {
     child: Child,
     pub url: String,
-    pub log: Arc<Mutex<String>>,
+    pub output: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Server {
     /// Starts the binary on a free loopback port with `args` and waits until it listens.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_logging(args, "info")
+    }
+
+    /// [`Server::start`] with `RUST_LOG` set to `filter`.
+    pub fn start_logging(args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tee-rex-server"))
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", filter)
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
+        let output = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if event["fields"]["message"] == "listening" {
-                        let _ =
-                            tx.send(event["fields"]["address"].as_str().unwrap_or("").to_owned());
+        let streams: [Box<dyn std::io::Read + Send>; 2] = [Box::new(stdout), Box::new(stderr)];
+        for stream in streams {
+            let sink = Arc::clone(&output);
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                    if let Ok(event) = serde_json::from_slice::<serde_json::Value>(&line) {
+                        if event["fields"]["message"] == "listening" {
+                            let address = event["fields"]["address"].as_str().unwrap_or("");
+                            let _ = tx.send(address.to_owned());
+                        }
                     }
+                    sink.lock().unwrap().extend_from_slice(&line);
+                    line.clear();
                 }
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
+            });
+        }
         let address = rx
             .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| panic!("server never listened; log:\n{}", log.lock().unwrap()));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "server never listened; log:\n{}",
+                    String::from_utf8_lossy(&output.lock().unwrap())
+                )
+            });
         Self {
             child,
             url: format!("http://{address}"),
-            log,
+            output,
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The `host:port` it listens on.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// Resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Everything written so far, raw.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.output.lock().unwrap().clone()
+    }
+
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.raw_output()).into_owned()
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -79,7 +122,7 @@ impl Drop for Server {
     }
 }
 
-fn sandbox_args(sandbox: &Sandbox) -> Vec<String> {
+pub fn sandbox_args(sandbox: &Sandbox) -> Vec<String> {
     vec![
         "--bb-binary-sha-path".into(),
         sandbox.bb().display().to_string(),
@@ -92,11 +135,11 @@ fn sandbox_args(sandbox: &Sandbox) -> Vec<String> {
     ]
 }
 
-fn refs(args: &[String]) -> Vec<&str> {
+pub fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
-async fn get_json(url: &str) -> (u16, serde_json::Value) {
+pub async fn get_json(url: &str) -> (u16, serde_json::Value) {
     let response = reqwest::get(url).await.unwrap();
     let status = response.status().as_u16();
     (
@@ -273,6 +316,12 @@ fn help_documents_every_flag() {
         "--max-waiting",
         "--prove-timeout-secs",
         "--log-format",
+        "--upload-timeout-secs",
+        "--prove-rate-per-minute",
+        "--prove-rate-burst",
+        "--attestation-rate-per-minute",
+        "--attestation-rate-burst",
+        "--trusted-proxies",
         "TEE_REX_LISTEN",
         "TEE_REX_ATTESTATION",
         "127.0.0.1:4000",

@@ -12,6 +12,11 @@
 
 mod common;
 mod e2e_bb;
+mod faults;
+mod hostile;
 mod in_process;
+mod limits;
+mod load;
 mod loopback;
 mod openpgp_js;
+mod secrets;
