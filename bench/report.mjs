@@ -116,7 +116,7 @@ if (r.cryptoWasm) {
   const c = r.cryptoWasm;
   w();
   w(`wasm SDK in Node against openpgp.js ${c.openpgpjs.version} on the same key (the dev server's X25519`);
-  w(`subkey) and payloads, alternating, medians of ${c.encrypt.fixture.rounds}. openpgp.js chose SEIPD v${c.openpgpjs.seipdVersion}${c.openpgpjs.aead ? ` (${c.openpgpjs.aead})` : " (AES-256-CFB with an MDC, no AEAD)"}; the SDK always writes SEIPD v2, AES-256-GCM.`);
+  w(`subkey) and payloads, alternating, medians of ${c.encrypt.fixture.rounds}; wasm build of ${c.wasmBytes.toLocaleString("en-US")} B. openpgp.js chose SEIPD v${c.openpgpjs.seipdVersion}${c.openpgpjs.aead ? ` (${c.openpgpjs.aead})` : " (AES-256-CFB with an MDC, no AEAD)"}; the SDK always writes SEIPD v2, AES-256-GCM.`);
   w();
   w("| payload | wasm | openpgp.js | wasm / openpgp.js | wasm MiB/s | openpgp.js MiB/s |");
   w("|---|---|---|---|---|---|");
@@ -138,6 +138,15 @@ w();
 if (r.size) {
   const z = r.size;
   w("Bundled and minified with esbuild (ESM, browser, tree-shaken); gzip -9.");
+  const b = z.wasmSdk.build;
+  if (b && !b.matchesSizeTxt) {
+    w();
+    w(`**The wasm measured (${z.wasmSdk.bgWasm.raw.toLocaleString("en-US")} B) is not the release build that`);
+    w(`\`pkg/dist/size.txt\` describes (${b.describedAs}: ${b.sizeTxtFinalRaw?.toLocaleString("en-US")} B)**: another build`);
+    w("(a test build, without wasm-opt) replaced it during the run. Rebuild with scripts/build-wasm.sh and rerun.");
+  } else if (b) {
+    w(`Build: ${b.describedAs}.`);
+  }
   w();
   w("| what | raw | gzip |");
   w("|---|---|---|");

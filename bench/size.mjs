@@ -51,11 +51,22 @@ for (const [name, source] of Object.entries(tsDeps)) {
 const tsAll = await bundle("ts-sdk-deps", Object.values(tsDeps).join("\n"));
 
 const wasm = readFileSync(join(pkgDir, "dist/web/tee_rex_sdk_bg.wasm"));
+// Which build this is: scripts/build-wasm.sh writes its flags and final size to dist/size.txt; a
+// test build (other flags, no wasm-opt) may have replaced the wasm since.
+let wasmBuild = null;
+try {
+  const text = readFileSync(join(pkgDir, "dist/size.txt"), "utf8");
+  const finalRaw = Number(text.match(/^final\s+\S+\s+raw (\d+)/m)?.[1]);
+  wasmBuild = { describedAs: text.split("\n")[0], sizeTxtFinalRaw: finalRaw, matchesSizeTxt: finalRaw === wasm.length };
+} catch {
+  // No size.txt: the build is not described.
+}
 const glue = await bundle("wasm-glue", `export * from ${JSON.stringify(join(pkgDir, "dist/web/tee_rex_sdk.js"))};`);
 const wasmSizes = sizes(wasm);
 
 process.stdout.write(JSON.stringify({
   wasmSdk: {
+    build: wasmBuild,
     bgWasm: wasmSizes,
     glueJs: glue,
     total: { raw: wasmSizes.raw + glue.raw, gzip: wasmSizes.gzip + glue.gzip },
