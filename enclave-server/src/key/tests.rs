@@ -182,3 +182,19 @@ fn fixed_test_key_round_trips() {
         Err(KeyError::NotOpenpgp(_))
     ));
 }
+
+#[test]
+fn fuzz_seeds_decrypt_with_the_fuzzing_key() {
+    let key = ServerKey::insecure_from_armored_secret(include_str!(
+        "../../../fuzz/seeds/test-key.asc"
+    ))
+    .unwrap();
+    // The first byte of a prove_request seed selects the framing; 1 is binary.
+    let seed = include_bytes!("../../../fuzz/corpus/prove_request/one-step.bin");
+    assert_eq!(seed[0], 1);
+    let plaintext = key.decrypt(&seed[1..], 1024).unwrap();
+    assert_eq!(
+        tee_rex_protocol::steps::parse_steps(&plaintext).unwrap()[0].function_name,
+        "app:main"
+    );
+}
