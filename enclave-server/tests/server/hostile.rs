@@ -292,3 +292,53 @@ async fn malformed_requests_get_their_codes_and_the_server_stays_up() {
     assert!(sandbox.work_is_empty());
     assert!(server.terminate().success());
 }
+
+#[tokio::test]
+async fn rate_limits_over_loopback_honour_only_trusted_proxies() {
+    let sandbox = Sandbox::new("exit 0");
+    let client = reqwest::Client::new();
+    for trusted in [false, true] {
+        let mut args = sandbox_args(&sandbox);
+        args.extend(
+            [
+                "--attestation",
+                "none",
+                "--attestation-rate-per-minute",
+                "1",
+                "--attestation-rate-burst",
+                "2",
+            ]
+            .map(String::from),
+        );
+        if trusted {
+            args.extend(["--trusted-proxies", "10.0.0.0/8,127.0.0.1"].map(String::from));
+        }
+        let server = Server::start(&refs(&args));
+        let mut statuses = Vec::new();
+        for i in 0..3 {
+            let response = client
+                .get(format!("{}/attestation", server.url))
+                .header("x-forwarded-for", format!("203.0.113.{i}"))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+            if response.status().as_u16() == 429 {
+                assert!(response.headers().contains_key("retry-after"));
+                let body: serde_json::Value =
+                    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+                assert_eq!(body["error"]["code"], "RATE_LIMITED");
+            }
+        }
+        // Untrusted: the header is ignored and loopback's one bucket runs dry. Trusted: three
+        // forwarded clients, three buckets.
+        let expected = if trusted {
+            vec![200, 200, 200]
+        } else {
+            vec![200, 200, 429]
+        };
+        assert_eq!(statuses, expected, "trusted proxies: {trusted}");
+        assert_eq!(get_json(&format!("{}/health", server.url)).await.0, 200);
+        assert!(server.terminate().success());
+    }
+}
