@@ -185,10 +185,9 @@ fn fixed_test_key_round_trips() {
 
 #[test]
 fn fuzz_seeds_decrypt_with_the_fuzzing_key() {
-    let key = ServerKey::insecure_from_armored_secret(include_str!(
-        "../../../fuzz/seeds/test-key.asc"
-    ))
-    .unwrap();
+    let key =
+        ServerKey::insecure_from_armored_secret(include_str!("../../../fuzz/seeds/test-key.asc"))
+            .unwrap();
     // The first byte of a prove_request seed selects the framing; 1 is binary.
     let seed = include_bytes!("../../../fuzz/corpus/prove_request/one-step.bin");
     assert_eq!(seed[0], 1);
