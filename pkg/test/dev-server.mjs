@@ -13,7 +13,8 @@ const serverBin = process.env.TEE_REX_SERVER_BIN ?? join(root, "target/debug/tee
 const bb = process.env.TEE_REX_TEST_BB ?? join(root, ".cache/bb/bb");
 // provision.sh installs bb behind a loader wrapper; the server hashes the real binary.
 const bbReal = process.env.TEE_REX_TEST_BB_REAL ?? join(root, ".cache/bb/4.1.2/bb-real");
-const crsDir = process.env.TEE_REX_TEST_CRS_DIR ?? join(root, ".cache/crs/insecure-test");
+/** The insecure test CRS folder (bn254_g1.dat, bn254_g2.dat, grumpkin_g1.flat.dat). */
+export const crsDir = process.env.TEE_REX_TEST_CRS_DIR ?? join(root, ".cache/crs/insecure-test");
 
 /** The real Schnorr account deployment steps, as serializePrivateExecutionSteps wrote them. */
 export const steps = readFileSync(join(root, "testdata/aztec/ivc-deploy-schnorr.msgpack"));
