@@ -16,7 +16,11 @@ export type ProverPhaseEvent =
   | { phase: "serialize"; atMs: number }
   | { phase: "fallback"; atMs: number; reason: string };
 
-/** Options of `TeeRexProver`, beside bb.js's own backend options. */
+/**
+ * Options of `TeeRexProver`. The inherited bb.js backend options (`crsPath`, `backend`, `threads`,
+ * ...) apply to `"local"` mode and the local fallback; in Node, bb.js reads its CRS from `crsPath`,
+ * else `$CRS_PATH`, else `~/.bb-crs`, and downloads what is missing there.
+ */
 export interface TeeRexProverOptions extends BBPrivateKernelProverOptions {
   /** The tee-rex server (not needed in `"local"` mode). */
   apiUrl?: string;
