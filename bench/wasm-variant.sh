@@ -2,7 +2,8 @@
 # Builds the wasm SDK as scripts/build-wasm.sh does but with opt-level 3 instead of "z" (a profile
 # defined on the command line, so the shipped build's artifacts are left alone), into
 # target/bench/wasm-o3/ laid out like pkg/ (node.js + dist/nodejs/), and times its cryptography
-# against openpgp.js with crypto-wasm.mjs. Answers "is it the size optimisation?".
+# against openpgp.js with crypto-wasm.mjs, alternating with the shipped build in pkg/. Answers
+# "is it the size optimisation?". Prints one JSON line per run.
 #
 #   bench/wasm-variant.sh <server-url> <dev-root.pem>
 set -euo pipefail
@@ -22,4 +23,11 @@ rm -rf "$OUT" && mkdir -p "$OUT/dist"
   "$OUT/dist/nodejs/tee_rex_sdk_bg.wasm" -o "$OUT/dist/nodejs/tee_rex_sdk_bg.wasm"
 echo '{ "type": "commonjs" }' >"$OUT/dist/nodejs/package.json"
 cp pkg/node.js "$OUT/node.js"
-node bench/crypto-wasm.mjs "$OUT" "$1" testdata/aztec/ivc-deploy-schnorr.msgpack "$2" 5
+# Shipped build and variant alternately, twice each, so the machine's drift hits both alike.
+for round in 1 2; do
+  for dir in pkg "$OUT"; do
+    printf '{"round":%s,"build":"%s","result":' "$round" "$([ "$dir" = pkg ] && echo shipped-Oz || echo opt-level-3)"
+    node bench/crypto-wasm.mjs "$dir" "$1" testdata/aztec/ivc-deploy-schnorr.msgpack "$2" 5 | tr -d '\n'
+    echo '}'
+  done
+done
