@@ -27,8 +27,12 @@ export function renderServer(root, url, status) {
     for (const i of ["0", "1", "2"]) rows.push([`PCR${i}`, hexValue(v.pcrs[i])]);
     rows.push(["Module id", v.moduleId]);
     // verifyAttestation refuses a chain with any certificate outside its validity now
-    // (CERT_NOT_VALID_AT_TIME), but it does not return the dates themselves.
-    rows.push(["Certificates", "valid now (the SDK checks the dates but does not report them)"]);
+    // (CERT_NOT_VALID_AT_TIME); these are the signing certificate's dates.
+    const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+    rows.push([
+      "Certificates",
+      `valid now; signing certificate ${iso(v.certificateNotBeforeMs)} to ${iso(v.certificateNotAfterMs)}`,
+    ]);
     rows.push(["Document age", formatMs(status.ageMs)]);
     rows.push(["Nonce match", status.nonceMatch ? "yes: carries the nonce this page just sent" : "no"]);
     rows.push(["Key fingerprint", hexValue(v.publicKeyFingerprint)]);

@@ -96,6 +96,9 @@ fn describe(verified: &TeeRexAttestation) -> VerifiedAttestation {
         public_key_fingerprint: hex::encode(key.fingerprint().as_bytes()),
         module_id: doc.module_id().to_owned(),
         timestamp_ms: doc.timestamp().as_millis(),
+        certificate_not_before_ms: doc.leaf_not_before().as_millis(),
+        certificate_not_after_ms: doc.leaf_not_after().as_millis(),
+        nonce: doc.nonce().map(hex::encode),
         pcrs: doc
             .pcrs()
             .iter()

@@ -74,6 +74,14 @@ pub struct VerifiedAttestation {
     pub module_id: String,
     /// When the enclave signed the document, in Unix milliseconds.
     pub timestamp_ms: u64,
+    /// Start of the signing certificate's validity, in Unix milliseconds.
+    pub certificate_not_before_ms: u64,
+    /// End of the signing certificate's validity, in Unix milliseconds.
+    pub certificate_not_after_ms: u64,
+    /// The nonce the document carries, hex (it matched the expected nonce when one was given).
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// Every PCR the document carries, by index, as hex.
     #[tsify(type = "Record<number, string>")]
     pub pcrs: BTreeMap<String, String>,
