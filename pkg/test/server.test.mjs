@@ -29,12 +29,13 @@ test("attested dev server: steps encrypted, sent, bb runs and fails its self-che
     timeoutMs: 600_000,
   };
   assert.equal(await codeOf(prove(steps, options)), "PROOF_SELF_CHECK_FAILED", server.log());
-  assert.deepEqual(phases, ["fetch-attestation", "verify-attestation", "encrypt", "transmit"]);
+  // bb ran and rejected its proof: the server's time is reported as proving, nothing as proved.
+  assert.deepEqual(phases, ["fetch-attestation", "verify-attestation", "encrypt", "transmit", "proving"]);
 
   // Same server and policy again, within the maximum age: the verified key is reused.
   phases.length = 0;
   assert.equal(await codeOf(prove(steps, options)), "PROOF_SELF_CHECK_FAILED", server.log());
-  assert.deepEqual(phases, ["encrypt", "transmit"]);
+  assert.deepEqual(phases, ["encrypt", "transmit", "proving"]);
 });
 
 test("the dev server is refused without its root (the AWS root is the default)", async () => {
@@ -61,6 +62,9 @@ test("verifyAttestation + encrypt by hand: the server decrypts what wasm encrypt
   assert.equal(verified.pcrs[0], expectedPcrs[0]);
   assert.ok(Math.abs(verified.timestampMs - Date.now()) < 60_000);
   assert.equal(verified.prover?.crsInsecure, true);
+  assert.equal(verified.nonce, nonce.toString("hex"));
+  assert.ok(verified.certificateNotBeforeMs <= verified.timestampMs);
+  assert.ok(verified.timestampMs < verified.certificateNotAfterMs);
 
   const otherNonce = { expectedPcrs, insecureTrustedRootPem: rootPem, expectedNonce: randomBytes(32) };
   assert.throws(() => verifyAttestation(document, otherNonce), { code: "NONCE_MISMATCH" });

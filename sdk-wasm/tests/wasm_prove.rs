@@ -96,7 +96,8 @@ async fn proves_through_fetch_on_the_attested_dev_server() {
             "fetch-attestation",
             "verify-attestation",
             "encrypt",
-            "transmit"
+            "transmit",
+            "proving"
         ]
     );
 }
