@@ -3,6 +3,7 @@
 // insecure test CRS (scripts/provision.sh).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { get } from "node:http";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,7 +40,7 @@ export async function startDevServer(attestation = "dev") {
   let healthy = false;
   for (let i = 0; i < 600 && !healthy; i++) {
     try {
-      healthy = (await fetch(`${apiUrl}/health`)).ok;
+      healthy = await isHealthy(`${apiUrl}/health`);
     } catch {
       // not listening yet
     }
@@ -56,6 +57,21 @@ export async function startDevServer(attestation = "dev") {
     expectedPcrs = Object.fromEntries(Object.entries(pcrs).map(([k, v]) => [k.replace(/^PCR/, ""), v]));
   }
   return { apiUrl, rootPem, expectedPcrs, log: () => log, stop: () => server.kill() };
+}
+
+/**
+ * Whether GET `url` answers 200, on a connection of its own that is closed afterwards. (With
+ * `fetch`, the kept-alive connection stays in Node's pool; a test that blocks the event loop
+ * longer than the server's keep-alive would then send its first request on a socket the server
+ * has already closed, and fail with TRANSPORT_FAILED before reaching the server.)
+ */
+function isHealthy(url) {
+  return new Promise((resolve) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    }).on("error", () => resolve(false));
+  });
 }
 
 /** The `code` of the error `promise` rejects with (which must be an Error). */
