@@ -3,7 +3,7 @@
 //! Needs `TEE_REX_TEST_BB` (bb or its wrapper), `TEE_REX_TEST_CRS_DIR`, and when bb is a
 //! wrapper script `TEE_REX_TEST_BB_BINARY` (the real binary, hashed for the prover identity).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::common::{encrypt_to, FIXTURE};
@@ -42,13 +42,13 @@ pub fn real_bb_binary(bb: &PathBuf) -> PathBuf {
     bb.clone()
 }
 
-#[tokio::test]
-async fn the_real_fixture_runs_through_the_real_bb() {
+/// Arguments that start an unattested server proving with the real bb and CRS, its job folders
+/// in `work`.
+pub fn real_bb_server_args(work: &Path) -> Vec<String> {
     let bb = required("TEE_REX_TEST_BB");
     let crs = required("TEE_REX_TEST_CRS_DIR");
     let binary = real_bb_binary(&bb);
-    let work = tempfile::tempdir().unwrap();
-    let args = [
+    vec![
         "--attestation".to_owned(),
         "none".into(),
         "--bb".into(),
@@ -58,8 +58,14 @@ async fn the_real_fixture_runs_through_the_real_bb() {
         "--crs-dir".into(),
         crs.display().to_string(),
         "--work-dir".into(),
-        work.path().display().to_string(),
-    ];
+        work.display().to_string(),
+    ]
+}
+
+#[tokio::test]
+async fn the_real_fixture_runs_through_the_real_bb() {
+    let work = tempfile::tempdir().unwrap();
+    let args = real_bb_server_args(work.path());
     let server = Server::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let health: serde_json::Value = reqwest::get(format!("{}/health", server.url))
         .await

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 
 use crate::common::{encrypt_to, one_step, Sandbox, FIXTURE};
-use crate::e2e_bb::{real_bb_binary, required};
+use crate::e2e_bb::real_bb_server_args;
 use crate::loopback::{get_json, refs, sandbox_args, Server};
 
 /// Outcome counts and the slowest `/health` and `/attestation` answer seen while loaded.
@@ -113,26 +113,14 @@ async fn excess_proofs_get_503_and_every_accepted_job_its_answer() {
 
 #[tokio::test]
 async fn the_real_bb_under_load_answers_every_accepted_job() {
-    let bb = required("TEE_REX_TEST_BB");
-    let crs = required("TEE_REX_TEST_CRS_DIR");
-    let binary = real_bb_binary(&bb);
     let work = tempfile::tempdir().unwrap();
-    let args = [
-        "--attestation".to_owned(),
-        "none".into(),
-        "--bb".into(),
-        bb.display().to_string(),
-        "--bb-binary-sha-path".into(),
-        binary.display().to_string(),
-        "--crs-dir".into(),
-        crs.display().to_string(),
-        "--work-dir".into(),
-        work.path().display().to_string(),
+    let mut args = real_bb_server_args(work.path());
+    args.extend([
         "--concurrency".into(),
         "1".into(),
         "--max-waiting".into(),
         "1".into(),
-    ];
+    ]);
     let server = Server::start(&refs(&args));
     let insecure = get_json(&format!("{}/health", server.url)).await.1["prover"]["crsInsecure"]
         .as_bool()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tee_rex_protocol::steps::parse_steps;
 
 use crate::common::{encrypt_to, FIXTURE};
-use crate::e2e_bb::{real_bb_binary, required};
+use crate::e2e_bb::real_bb_server_args;
 use crate::loopback::Server;
 
 /// Bytes of every window searched for.
@@ -15,22 +15,8 @@ const WINDOW: usize = 16;
 
 #[tokio::test]
 async fn a_traced_real_proof_leaks_no_payload_names_or_key() {
-    let bb = required("TEE_REX_TEST_BB");
-    let crs = required("TEE_REX_TEST_CRS_DIR");
-    let binary = real_bb_binary(&bb);
     let work = tempfile::tempdir().unwrap();
-    let args = [
-        "--attestation".to_owned(),
-        "none".into(),
-        "--bb".into(),
-        bb.display().to_string(),
-        "--bb-binary-sha-path".into(),
-        binary.display().to_string(),
-        "--crs-dir".into(),
-        crs.display().to_string(),
-        "--work-dir".into(),
-        work.path().display().to_string(),
-    ];
+    let args = real_bb_server_args(work.path());
     let server = Server::start_logging(
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         "trace",
