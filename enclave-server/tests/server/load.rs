@@ -115,12 +115,21 @@ async fn excess_proofs_get_503_and_every_accepted_job_its_answer() {
 async fn the_real_bb_under_load_answers_every_accepted_job() {
     let work = tempfile::tempdir().unwrap();
     let mut args = real_bb_server_args(work.path());
-    args.extend([
-        "--concurrency".into(),
-        "1".into(),
-        "--max-waiting".into(),
-        "1".into(),
-    ]);
+    // The probes ask for attestations every few hundred milliseconds for as long as bb runs;
+    // rate limits are tested elsewhere and stay out of the way here.
+    args.extend(
+        [
+            "--concurrency",
+            "1",
+            "--max-waiting",
+            "1",
+            "--prove-rate-per-minute",
+            "0",
+            "--attestation-rate-per-minute",
+            "0",
+        ]
+        .map(String::from),
+    );
     let server = Server::start(&refs(&args));
     let insecure = get_json(&format!("{}/health", server.url)).await.1["prover"]["crsInsecure"]
         .as_bool()
