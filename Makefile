@@ -40,8 +40,10 @@ wasm-test:
 	scripts/test-wasm.sh
 
 # The npm package: types, Node tests, and `npm pack` installed into a throwaway project.
+# `npm install` (from the committed lock) rather than `npm ci`: npm 11 leaves other platforms'
+# optional packages of an Aztec dependency out of the lock, and `npm ci` then refuses it.
 pkg-test: wasm-test
-	cd pkg && npm ci --no-audit --no-fund && npm run typecheck && npm test && npm run test:pack
+	cd pkg && npm install --no-audit --no-fund && npm run typecheck && npm test && npm run test:pack
 
 # The demo site in headless Chromium.
 web-test: wasm-test
