@@ -161,7 +161,11 @@ mod tests {
     use x509_cert::Certificate;
 
     use super::*;
-    use crate::attest::{document::sig_structure, pcrs::PCR_LEN};
+    use crate::attest::{
+        document::sig_structure,
+        pcrs::PCR_LEN,
+        testing::{field, payload},
+    };
 
     fn measurements() -> DevMeasurements {
         DevMeasurements {
@@ -179,23 +183,6 @@ mod tests {
             public_key: b"openpgp key",
             user_data: b"identity",
         }
-    }
-
-    fn payload(doc: &[u8]) -> Vec<(Value, Value)> {
-        let Value::Array(parts) = ciborium::de::from_reader(doc).unwrap() else {
-            panic!()
-        };
-        ciborium::de::from_reader::<Value, _>(parts[2].as_bytes().unwrap().as_slice())
-            .unwrap()
-            .into_map()
-            .unwrap()
-    }
-
-    fn field<'a>(map: &'a [(Value, Value)], key: &str) -> &'a Value {
-        &map.iter()
-            .find(|(k, _)| k.as_text() == Some(key))
-            .unwrap()
-            .1
     }
 
     #[test]

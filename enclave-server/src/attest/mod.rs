@@ -25,6 +25,8 @@ mod document;
 mod error;
 mod nitro;
 mod pcrs;
+#[cfg(test)]
+mod testing;
 
 use dev::DevAttestor;
 pub use error::{AttestError, AttestErrorKind};

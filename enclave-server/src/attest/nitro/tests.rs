@@ -14,6 +14,7 @@ use crate::attest::{
     document::DocumentFields,
     from_config,
     pcrs::{Pcr, PCR_COUNT, PCR_LEN},
+    testing::{field, payload},
 };
 
 /// A stand-in for the NSM and its driver, for what can be checked without an enclave.
@@ -124,23 +125,6 @@ fn request<'a>(nonce: Option<&'a [u8]>) -> AttestationRequest<'a> {
         public_key: b"openpgp key",
         user_data: b"prover identity",
     }
-}
-
-fn payload(doc: &[u8]) -> Vec<(Value, Value)> {
-    let Value::Array(parts) = ciborium::de::from_reader(doc).unwrap() else {
-        panic!()
-    };
-    ciborium::de::from_reader::<Value, _>(parts[2].as_bytes().unwrap().as_slice())
-        .unwrap()
-        .into_map()
-        .unwrap()
-}
-
-fn field<'a>(map: &'a [(Value, Value)], key: &str) -> &'a Value {
-    &map.iter()
-        .find(|(k, _)| k.as_text() == Some(key))
-        .unwrap()
-        .1
 }
 
 fn cbor(request: &Request) -> Value {
