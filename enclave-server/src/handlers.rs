@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::middleware::from_fn;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError as _};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -22,11 +22,32 @@ use crate::key::KeyError;
 use crate::middleware::{cors, request_context, RequestId};
 use crate::peer::PeerWatch;
 use crate::prover::ProveError;
+use crate::queue::QueueFull;
 use crate::rate::{client_address, RateLimiter};
 use crate::AppState;
 
+use self::timing::{Phases, SERVER_TIMING};
+
+mod timing;
+
 /// How much larger than the body the plaintext may be (compressed messages).
 const PLAINTEXT_EXPANSION: u64 = 4;
+
+/// Emits a tracing event at `level` carrying each phase of `phases` as `<phase>_ms` (a phase that
+/// did not happen is left out), then the event's own fields and message.
+macro_rules! log_phases {
+    ($level:ident, $phases:expr, $($rest:tt)+) => {
+        tracing::$level!(
+            upload_ms = timing::ms($phases.upload),
+            decode_ms = timing::ms($phases.decode),
+            decrypt_ms = timing::ms($phases.decrypt),
+            parse_ms = timing::ms($phases.parse),
+            queue_ms = timing::ms($phases.queue),
+            prove_ms = timing::ms($phases.prove),
+            $($rest)+
+        )
+    };
+}
 
 pub(crate) fn register(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -114,8 +135,10 @@ async fn prove(
     state: web::Data<AppState>,
     id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
     let fail = |code| ApiError::new(code, &id.0);
     limit(&state.prove_limiter, &req, &state, &id)?;
+    let mut phases = Phases::default();
 
     let kind = kind_of(&req).ok_or_else(|| fail(ErrorCode::UnsupportedMediaType))?;
     let body = read_body(&req, payload, state.max_body_bytes, state.upload_timeout)
@@ -124,9 +147,16 @@ async fn prove(
             tracing::warn!(reason = ?e, "body refused");
             fail(e.code())
         })?;
+    phases.upload = Some(started.elapsed());
+
     let message = match kind {
         BodyKind::Binary => body,
-        BodyKind::Json => decode_prove_body(kind, &body).map_err(fail)?,
+        BodyKind::Json => {
+            let decode_started = Instant::now();
+            let message = decode_prove_body(kind, &body).map_err(fail)?;
+            phases.decode = Some(decode_started.elapsed());
+            message
+        }
     };
 
     let decrypt_started = Instant::now();
@@ -146,7 +176,9 @@ async fn prove(
             fail(code)
         })?;
     let decrypt_duration = decrypt_started.elapsed();
+    phases.decrypt = Some(decrypt_duration);
 
+    let parse_started = Instant::now();
     let steps = parse_steps(&plaintext).map_err(|e| {
         tracing::warn!(error = %e, "proving steps refused");
         fail(if e == StepsError::Empty {
@@ -157,22 +189,27 @@ async fn prove(
     })?;
     let step_count = steps.len();
     let function_names: Vec<&str> = steps.iter().map(|s| s.function_name).collect();
+    phases.parse = Some(parse_started.elapsed());
 
     // Waiting for a slot and proving both stop when the client goes away.
     let job = async {
-        match state.queue.acquire().await {
-            Err(full) => Err(full),
-            Ok(slot) => {
-                tracing::info!(
-                    steps = step_count,
-                    plaintext_len = plaintext.len(),
-                    "proving"
-                );
-                let outcome = state.prover.prove(&plaintext, &function_names).await;
-                drop(slot);
-                Ok(outcome)
-            }
-        }
+        let queue_started = Instant::now();
+        let slot = state.queue.acquire().await?;
+        let queue = queue_started.elapsed();
+        let so_far = Phases {
+            queue: Some(queue),
+            ..phases
+        };
+        log_phases!(
+            info,
+            so_far,
+            steps = step_count,
+            plaintext_len = plaintext.len(),
+            "proving"
+        );
+        let outcome = state.prover.prove(&plaintext, &function_names).await;
+        drop(slot);
+        Ok::<_, QueueFull>((queue, outcome))
     };
     let queued = match req.conn_data::<PeerWatch>() {
         Some(peer) => tokio::select! {
@@ -184,32 +221,40 @@ async fn prove(
         },
         None => job.await,
     };
-    let outcome = queued.map_err(|_| {
-        tracing::warn!(queue = ?state.queue.status(), "queue full");
-        fail(ErrorCode::QueueFull)
-    })?;
-    let outcome = outcome.map_err(|e| {
-        // bb ran for these: clients can tell proving time from queueing and transfer.
-        let (code, ran) = match &e {
-            ProveError::Timeout { limit } => (ErrorCode::ProveTimeout, Some(*limit)),
-            ProveError::SelfCheckFailed { duration, .. } => {
-                (ErrorCode::ProofSelfCheckFailed, Some(*duration))
-            }
-            ProveError::Failed { duration, .. } => (ErrorCode::ProverFailed, Some(*duration)),
-            _ => (ErrorCode::ProverFailed, None),
-        };
-        tracing::error!(error = %error_chain(&e), code = %code, "prove failed");
-        match ran {
-            Some(duration) => fail(code).with_prove_duration(duration),
-            None => fail(code),
+    // From here on every answer carries the phases so far in `Server-Timing`.
+    let Ok((queue, outcome)) = queued else {
+        log_phases!(warn, phases, queue = ?state.queue.status(), "queue full");
+        return Ok(timed(fail(ErrorCode::QueueFull), &phases));
+    };
+    phases.queue = Some(queue);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // bb ran for these: clients can tell proving time from queueing and transfer.
+            let (code, ran) = match &e {
+                ProveError::Timeout { limit } => (ErrorCode::ProveTimeout, Some(*limit)),
+                ProveError::SelfCheckFailed { duration, .. } => {
+                    (ErrorCode::ProofSelfCheckFailed, Some(*duration))
+                }
+                ProveError::Failed { duration, .. } => (ErrorCode::ProverFailed, Some(*duration)),
+                _ => (ErrorCode::ProverFailed, None),
+            };
+            phases.prove = ran;
+            log_phases!(error, phases, error = %error_chain(&e), code = %code, "prove failed");
+            let error = match ran {
+                Some(duration) => fail(code).with_prove_duration(duration),
+                None => fail(code),
+            };
+            return Ok(timed(error, &phases));
         }
-    })?;
+    };
+    phases.prove = Some(outcome.duration);
 
-    tracing::info!(
+    log_phases!(
+        info,
+        phases,
         steps = step_count,
         circuits_accumulated = outcome.circuits_accumulated,
-        decrypt_ms = crate::millis(decrypt_duration),
-        prove_ms = crate::millis(outcome.duration),
         proof_len = outcome.proof.len(),
         "proved"
     );
@@ -222,6 +267,7 @@ async fn prove(
             HEADER_DECRYPT_DURATION_MS,
             crate::millis(decrypt_duration).to_string(),
         ))
+        .insert_header((SERVER_TIMING, phases.header_value()))
         .json(ProveResponse {
             proof: BASE64.encode(&outcome.proof),
         }))
@@ -271,6 +317,13 @@ fn parse_nonce(text: &str) -> Option<Vec<u8>> {
     (MIN_NONCE_LEN..=MAX_NONCE_LEN)
         .contains(&bytes.len())
         .then_some(bytes)
+}
+
+/// The error response of `error` with the `Server-Timing` header of `phases`.
+fn timed(error: ApiError, phases: &Phases) -> HttpResponse {
+    let mut response = error.error_response();
+    phases.attach(&mut response);
+    response
 }
 
 /// An error and its sources on one line, for the log.
