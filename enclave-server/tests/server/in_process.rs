@@ -4,31 +4,31 @@ use std::time::Duration;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
-use actix_web::{test, web, App};
+use actix_web::test;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::Value;
 use tee_rex_protocol::api::AttestationMode;
 use tee_rex_protocol::ProverIdentity;
 use tee_rex_server::attest::{self, AttestError, AttestErrorKind, AttestationRequest, Attestor};
-use tee_rex_server::configure;
 
 use crate::common::{encrypt_to, one_step, wait_for_file, Options, Sandbox};
 
 /// A stand-in bb that writes its input back as the proof.
-const ECHO_PROOF: &str = "cat \"$5\" > \"$7/proof\"";
+pub const ECHO_PROOF: &str = "cat \"$5\" > \"$7/proof\"";
 
 macro_rules! app {
     ($state:expr) => {{
-        let state = web::Data::new($state);
-        (
-            test::init_service(App::new().app_data(state.clone()).configure(configure)).await,
-            state,
-        )
+        let state = ::actix_web::web::Data::new($state);
+        let app = ::actix_web::App::new()
+            .app_data(state.clone())
+            .configure(::tee_rex_server::configure);
+        (::actix_web::test::init_service(app).await, state)
     }};
 }
+pub(crate) use app;
 
-async fn json_of(response: ServiceResponse) -> (StatusCode, header::HeaderMap, Value) {
+pub async fn json_of(response: ServiceResponse) -> (StatusCode, header::HeaderMap, Value) {
     let status = response.status();
     let headers = response.headers().clone();
     let body = test::read_body(response).await;
@@ -40,7 +40,7 @@ async fn json_of(response: ServiceResponse) -> (StatusCode, header::HeaderMap, V
 }
 
 /// Asserts a JSON error with `code` whose requestId matches the response header.
-fn assert_error(
+pub fn assert_error(
     status: StatusCode,
     headers: &header::HeaderMap,
     body: &Value,
@@ -56,14 +56,14 @@ fn assert_error(
     assert_eq!(body["requestId"], id);
 }
 
-fn prove_binary(body: Vec<u8>) -> test::TestRequest {
+pub fn prove_binary(body: Vec<u8>) -> test::TestRequest {
     test::TestRequest::post()
         .uri("/prove")
         .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
         .set_payload(body)
 }
 
-fn prove_json(body: impl Into<Vec<u8>>) -> test::TestRequest {
+pub fn prove_json(body: impl Into<Vec<u8>>) -> test::TestRequest {
     test::TestRequest::post()
         .uri("/prove")
         .insert_header((header::CONTENT_TYPE, "application/json"))

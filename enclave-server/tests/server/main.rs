@@ -20,3 +20,4 @@ mod load;
 mod loopback;
 mod openpgp_js;
 mod secrets;
+mod timing;
