@@ -207,11 +207,12 @@ export function servePages(mounts) {
 }
 
 /**
- * Runs `fn(page)` in a fresh Chromium (own temporary profile, removed after) with every request
- * outside loopback aborted. Resolves with fn's value and the blocked URLs. Page errors and
- * console errors are kept for the error message if fn throws.
+ * Opens `url` in a fresh Chromium (own temporary profile, removed after) with every request
+ * outside loopback aborted, waits for the page's `window.teeRexBench`, checks that the page is
+ * cross-origin isolated, then runs `fn(page)`, for at most `timeoutMs`. Resolves with fn's value
+ * and the blocked URLs. Page errors and console errors go into the error message if fn throws.
  */
-async function withChromium(url, fn) {
+export async function withChromium(url, fn, { timeoutMs = 10 * 60 * 1000 } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   const userDataDir = mkdtempSync(join(tmpdir(), "tee-rex-bench-chromium-"));
   const blockedRequests = [];
@@ -243,10 +244,16 @@ async function withChromium(url, fn) {
     if (!(await page.evaluate(() => self.crossOriginIsolated))) {
       throw new Error("the benchmark page is not cross-origin isolated (COOP/COEP missing?)");
     }
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the page did not finish within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      return { value: await fn(page), blockedRequests };
+      return { value: await Promise.race([fn(page), timeout]), blockedRequests };
     } catch (e) {
       throw new Error(`${String(e?.message ?? e).slice(0, 500)}${errors.length ? `; page errors: ${errors.join(" | ")}` : ""}`);
+    } finally {
+      clearTimeout(timer);
     }
   } finally {
     await context?.close().catch(() => {});
@@ -300,7 +307,7 @@ export async function chromiumLocalProve({ input = DEFAULTS.input, crsDir = DEFA
     for (let i = 0; i < runs; i++) {
       const started = performance.now();
       const { value, blockedRequests } = await withChromium(`${pages.origin}/prove.html`, (page) =>
-        page.evaluate((t) => window.teeRexBench.prove({ threads: t }), threads),
+        page.evaluate((t) => window.teeRexBench.prove({ threads: t }), threads), { timeoutMs: PROVE_TIMEOUT_MS },
       );
       results.push(shapeLocalRun(value, { wallMs: performance.now() - started, blockedRequests }));
     }
