@@ -133,7 +133,10 @@ export function sleep(ms) {
 /**
  * Parses the server's JSON log lines (tracing-subscriber's `json` format) written between two
  * byte offsets and returns what one proving request left there: the request latency, when the job
- * got its slot, bb's duration and when bb ended.
+ * got its slot, bb's duration and when bb ended, and the server's own phases (`upload_ms`,
+ * `decode_ms`, `decrypt_ms`, `parse_ms`, `queue_ms`, `prove_ms` of its `proving`, `proved` and
+ * `prove failed` events; null each when the server did not log it: older servers, or `decode`
+ * for a binary body).
  */
 export function proveEventsFromLog(logFile, fromOffset) {
   const text = readFileSync(logFile).subarray(fromOffset).toString("utf8");
@@ -150,22 +153,95 @@ export function proveEventsFromLog(logFile, fromOffset) {
   const byMessage = (m) => events.filter((e) => e.fields?.message === m);
   const request = byMessage("request").find((e) => e.fields.route === "/prove");
   const proving = byMessage("proving")[0];
+  const done = byMessage("proved")[0] ?? byMessage("prove failed")[0];
+  // The prover logs "bb failed" at info, "bb proved" only at debug: after a proof, the handler's
+  // "proved" event (bb's time as prove_ms) stands in for it.
   const bb = byMessage("bb failed")[0] ?? byMessage("bb proved")[0];
-  const proved = byMessage("proved")[0];
-  if (!request || !proving || !bb) return null;
+  const bbMs = bb?.fields.duration_ms ?? done?.fields.prove_ms;
+  if (!request || !proving || !Number.isFinite(bbMs)) return null;
   const endAt = at(request);
+  const phase = (name) => {
+    const value = done?.fields[`${name}_ms`] ?? proving.fields[`${name}_ms`];
+    return Number.isFinite(value) ? value : null;
+  };
   return {
     requestMs: request.fields.latency_ms,
     status: request.fields.status,
     startAt: endAt - request.fields.latency_ms,
     slotAt: at(proving),
-    bbMs: bb.fields.duration_ms,
-    bbEndAt: at(bb),
+    bbMs,
+    bbEndAt: at(bb ?? done),
     endAt,
-    decryptMs: proved?.fields.decrypt_ms ?? null,
-    selfCheckFailed: bb.fields.self_check_failed === true,
-    circuits: bb.fields.circuits_accumulated ?? null,
+    uploadMs: phase("upload"),
+    decodeMs: phase("decode"),
+    decryptMs: phase("decrypt"),
+    parseMs: phase("parse"),
+    queueMs: phase("queue"),
+    proveMs: phase("prove"),
+    selfCheckFailed: bb?.fields.self_check_failed === true,
+    circuits: bb?.fields.circuits_accumulated ?? done?.fields.circuits_accumulated ?? null,
   };
+}
+
+/**
+ * The rows of the remote phase table, in order, as run.mjs names them in `summary.*.phasesMs`.
+ * report.mjs shows each of them for every report, "not measured" where a report lacks it.
+ */
+export const PHASE_ROWS = [
+  "process start + read input",
+  "attestation fetch",
+  "attestation verify",
+  "encrypt",
+  "upload (server: handler start to whole body)",
+  "decrypt (server)",
+  "parse: steps validation (server)",
+  "queue wait (server)",
+  "server before bb, rest (routing, thread hand-offs)",
+  "job folder + bb spawn",
+  "bb",
+  "server after bb (error/response body)",
+  "HTTP outside the server's handler",
+];
+
+/** The row of a JSON body's base64 decoding: shown only when a run sent one. */
+export const DECODE_ROW = "body decode: JSON base64 (server)";
+
+/**
+ * The server's phases of one remote run as rows of {@link PHASE_ROWS}, from
+ * {@link proveEventsFromLog}'s result; null for what that server did not log.
+ */
+export function serverPhaseRows(server) {
+  const known = ["uploadMs", "decodeMs", "decryptMs", "parseMs", "queueMs"].map((k) => server?.[k] ?? null);
+  const measured = known[0] !== null;
+  const beforeBb = server ? server.slotAt - server.startAt : null;
+  return {
+    [PHASE_ROWS[4]]: known[0],
+    [DECODE_ROW]: known[1],
+    [PHASE_ROWS[5]]: known[2],
+    [PHASE_ROWS[6]]: known[3],
+    [PHASE_ROWS[7]]: known[4],
+    // The request's start comes from its latency, logged truncated to whole milliseconds: the
+    // start lies up to 1 ms before `startAt`, so take the middle. This row is good to ±0.5 ms.
+    [PHASE_ROWS[8]]: measured ? beforeBb + 0.5 - known.reduce((a, x) => a + (x ?? 0), 0) : null,
+  };
+}
+
+/**
+ * The phase table's row names: {@link PHASE_ROWS}, then {@link DECODE_ROW} after the upload when a
+ * contender measured it, with any other name a report carries (an older report's) kept after the
+ * row it followed there.
+ */
+export function phaseRowOrder(...phasesMs) {
+  const rows = [...PHASE_ROWS];
+  if (phasesMs.some((p) => Number.isFinite(p?.[DECODE_ROW]))) rows.splice(5, 0, DECODE_ROW);
+  for (const p of phasesMs) {
+    let previous = null;
+    for (const name of Object.keys(p ?? {})) {
+      if (name !== DECODE_ROW && !rows.includes(name)) rows.splice(previous === null ? 0 : rows.indexOf(previous) + 1, 0, name);
+      previous = name;
+    }
+  }
+  return rows;
 }
 
 /** Sub-millisecond part of an RFC 3339 timestamp (Date.parse keeps only milliseconds). */

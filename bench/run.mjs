@@ -10,7 +10,7 @@ import { cpus, totalmem } from "node:os";
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
-import { load, median, percentile, probeLatency, proveEventsFromLog, round, rssKib, run, sampleRss, sleep } from "./lib.mjs";
+import { load, median, percentile, probeLatency, proveEventsFromLog, round, rssKib, run, sampleRss, serverPhaseRows, sleep, DECODE_ROW } from "./lib.mjs";
 
 const env = (name, fallback) => process.env[name] ?? fallback;
 const ROOT = resolve(import.meta.dirname, "..");
@@ -250,7 +250,6 @@ function summarize(results) {
     const clientPhase = (name) => med(rows, (r) => r.phases?.[name]);
     const wall = med(rows, (r) => r.wallMs);
     const bbOnServer = med(withServer, (r) => r.server.bbMs);
-    const beforeBb = med(withServer, (r) => r.server.slotAt - r.server.startAt);
     const jobSetup = med(withServer, (r) => r.server.bbEndAt - r.server.bbMs - r.server.slotAt);
     const afterBb = med(withServer, (r) => r.server.endAt - r.server.bbEndAt);
     s[who] = {
@@ -262,7 +261,8 @@ function summarize(results) {
         "attestation fetch": clientPhase("fetch-attestation"),
         "attestation verify": clientPhase("verify-attestation"),
         encrypt: clientPhase("encrypt"),
-        "upload + decrypt + parse + queue wait (server, before bb)": beforeBb,
+        // The server's own phases, from its log; the rest of the time before bb is what they miss.
+        ...serverPhases(withServer),
         "job folder + bb spawn": jobSetup,
         bb: bbOnServer,
         "server after bb (error/response body)": afterBb,
@@ -297,6 +297,18 @@ function summarize(results) {
   s.serverUnderLoad.serverPeakRssKib = Math.max(0, ...cli.map((r) => r.rss?.serverPeakKib ?? 0));
   s.serverUnderLoad.bbPeakRssKib = Math.max(0, ...cli.map((r) => r.rss?.childPeakKib ?? 0));
   return s;
+}
+
+/** Medians of the server's phase rows over `rows`, to the hundredth of a millisecond. */
+function serverPhases(rows) {
+  const perRun = rows.map((r) => serverPhaseRows(r.server));
+  const out = {};
+  for (const name of Object.keys(serverPhaseRows(null))) {
+    const values = perRun.map((p) => p[name]).filter(Number.isFinite);
+    // A binary body has no decode phase: leave the row out rather than report it unmeasured.
+    if (values.length || name !== DECODE_ROW) out[name] = round(median(values), 2);
+  }
+  return out;
 }
 
 function afterEncrypt(phases = {}) {
