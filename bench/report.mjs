@@ -5,7 +5,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 
-import { median } from "./lib.mjs";
+import { median, phaseRowOrder } from "./lib.mjs";
 
 const [jsonPath, mdPath] = process.argv.slice(2);
 const r = JSON.parse(readFileSync(jsonPath, "utf8"));
@@ -26,6 +26,8 @@ if (s.localBbJs) {
   const paired = (r.raw.local ?? []).map((x, i) => x.wallMs / r.raw.cli?.[i]?.wallMs).filter(Number.isFinite);
   s.localBbJs.pairedRatioToCli = paired.length ? Math.round(median(paired) * 100) / 100 : null;
 }
+// Whether this run's server logged its phases (reports before Server-Timing did not).
+const serverPhasesMeasured = ["cli", "npm"].some((who) => Number.isFinite(s[who]?.phasesMs?.["upload (server: handler start to whole body)"]));
 const lines = [];
 const w = (line = "") => lines.push(line);
 const ms = (x) => (x === null || x === undefined ? "n/a" : `${Number(x).toLocaleString("en-US")} ms`);
@@ -53,10 +55,18 @@ w(`Fixture: \`${r.fixture.path}\` (${r.fixture.bytes.toLocaleString("en-US")} by
 if (r.crs.insecureTest) {
   w(`CRS: the insecure test CRS (\`${r.crs.dir}\`). With it bb folds every step and computes the whole`);
   w("proof, then rejects it in its own final self-check (`PROOF_SELF_CHECK_FAILED`): every run below did");
-  w("the full proving work, and the server answers with that error instead of a proof. One consequence:");
-  w("the server sends `x-decrypt-duration-ms`/`x-prove-duration-ms` only with a proof, so the server's");
-  w("phases are taken from its JSON log (request latency, the `proving` event when the job gets its");
-  w("slot, bb's `duration_ms`), and decryption alone from the native criterion bench.");
+  w("the full proving work, and the server answers with that error instead of a proof.");
+}
+w();
+if (serverPhasesMeasured) {
+  w("The server's phases come from its JSON log: the request latency, and the upload, decrypt, parse,");
+  w("queue wait and bb times it logs with each proof or failure (the same numbers its `Server-Timing`");
+  w("header carries, on the error answers too).");
+} else {
+  w("The server of this run sent `x-decrypt-duration-ms`/`x-prove-duration-ms` only with a proof and");
+  w("logged no per-phase times: its phases are taken from its JSON log (request latency, the `proving`");
+  w("event when the job gets its slot, bb's `duration_ms`), and decryption alone from the native");
+  w("criterion bench. Its upload, decrypt, parse and queue-wait rows below are therefore not measured.");
 }
 for (const note of r.notes ?? []) w(`\nNote: ${note}.`);
 
@@ -97,21 +107,33 @@ for (const { who, i, row } of order) w(`| ${i + 1} | ${who} | ${ms(round0(row.wa
 w();
 w("Where a remote proof's time goes (medians; shares of the contender's median wall time):");
 w();
-const phaseNames = [...new Set([...Object.keys(s.cli?.phasesMs ?? {}), ...Object.keys(s.npm?.phasesMs ?? {})])];
+const phaseNames = phaseRowOrder(s.cli?.phasesMs, s.npm?.phasesMs);
 w(`| phase | CLI | share | npm package | share |`);
 w("|---|---|---|---|---|");
 for (const p of phaseNames) {
-  const c = s.cli?.phasesMs?.[p];
-  const n = s.npm?.phasesMs?.[p];
-  const share = (x, who) => (x === null || x === undefined || !s[who] ? "" : pct(x / s[who].medianWallMs));
-  w(`| ${p} | ${ms(c)} | ${share(c, "cli")} | ${ms(n)} | ${share(n, "npm")} |`);
+  // A contender that ran but lacks a row (an older report, a server without per-phase times).
+  const cell = (who) => {
+    if (!s[who]) return ["n/a", ""];
+    const x = s[who].phasesMs?.[p];
+    return x === null || x === undefined ? ["not measured", ""] : [ms(x), pct(x / s[who].medianWallMs)];
+  };
+  w(`| ${p} | ${cell("cli").join(" | ")} | ${cell("npm").join(" | ")} |`);
 }
 const dec = r.criterion?.["decrypt/fixture"]?.medianMs;
 w();
-w(`Of "upload + decrypt + parse + queue wait", decryption of the fixture takes ${ms(dec)} natively`);
-w("(criterion, `decrypt/fixture`, the server's own `ServerKey::decrypt`); queue wait is zero here, one");
-w("proof at a time. \"Process start\" is the CLI binary's start-up and reading the input, or Node loading");
-w("the package; it is excluded from the SDK + server overhead above.");
+if (serverPhasesMeasured) {
+  w(`The server's decrypt row is its own measure, thread hand-off included; criterion's \`decrypt/fixture\``);
+  w(`(the same \`ServerKey::decrypt\`, native, release build) takes ${ms(dec)}. Queue wait is near zero here,`);
+  w("one proof at a time. \"Server before bb, rest\" is the request's time before bb that the server's");
+  w("phases do not cover (extracting the request, thread hand-offs), from the request latency the");
+  w("server logs in whole milliseconds: it is good to ±0.5 ms.");
+} else {
+  w(`Of the server's time before bb, decryption of the fixture takes ${ms(dec)} natively`);
+  w("(criterion, `decrypt/fixture`, the server's own `ServerKey::decrypt`); queue wait is zero here, one");
+  w("proof at a time.");
+}
+w("\"Process start\" is the CLI binary's start-up and reading the input, or Node loading the package; it");
+w("is excluded from the SDK + server overhead above.");
 
 w();
 w("## 2. Local proving (bb.js) against remote");
