@@ -23,7 +23,7 @@ use tee_rex_protocol::{
 };
 
 use crate::{
-    encrypt::{encrypt, parse_armored_public_key},
+    encrypt::{encrypt_for_platform, parse_armored_public_key},
     AttestationPolicy, Error, HttpResponse, Transport,
 };
 
@@ -297,7 +297,8 @@ impl<T: Transport, C: Clock> Client<T, C> {
         on_phase: &mut F,
     ) -> Result<ProveOutcome, Error> {
         self.emit(on_phase, Phase::Encrypt);
-        let message = encrypt(&server.key, steps)?;
+        // WebCrypto AES-GCM in wasm, software natively.
+        let message = encrypt_for_platform(&server.key, steps).await?;
 
         let sent_at = self.emit(on_phase, Phase::Transmit);
         let url = format!("{}/prove", self.config.api_url);

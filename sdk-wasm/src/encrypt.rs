@@ -1,32 +1,48 @@
 //! OpenPGP encryption of the proving steps to the enclave's key.
 //!
-//! The message is binary OpenPGP: one PKESK to the recipient's encryption key, then a SEIPDv2
-//! packet with AES-256-GCM. rPGP does not read the recipient's features flag, so SEIPDv2 and the
-//! cipher are chosen here explicitly (openpgp.js reads the flag; the server advertises SEIPDv2).
+//! The message is binary OpenPGP: one v6 PKESK to the recipient's encryption key (rPGP's), then a
+//! SEIPDv2 packet with AES-256-GCM in 256 KiB chunks, written by our own [`seipd`] writer so the
+//! wasm build can seal each chunk with the platform's WebCrypto instead of software AES. Inside
+//! is one binary literal data packet (format `b`, empty file name, date 0), as rPGP's
+//! `MessageBuilder` wrote it before. rPGP does not read the recipient's features flag, so SEIPDv2
+//! and the cipher are chosen here explicitly (openpgp.js reads the flag; the server advertises
+//! SEIPDv2).
 
-use std::io::BufRead;
+mod aead;
+mod seipd;
+#[cfg(target_arch = "wasm32")]
+mod webcrypto;
+
+use std::{
+    future::Future,
+    io::BufRead,
+    pin::pin,
+    task::{Context, Poll, Waker},
+};
 
 use pgp::{
-    composed::{Deserializable, MessageBuilder, SignedPublicKey},
-    crypto::{aead::AeadAlgorithm, aead::ChunkSize, sym::SymmetricKeyAlgorithm},
-    packet::PublicSubkey,
+    composed::{Deserializable, RawSessionKey, SignedPublicKey},
+    crypto::sym::SymmetricKeyAlgorithm,
+    packet::{PacketTrait as _, PublicKeyEncryptedSessionKey, PublicSubkey},
     types::KeyDetails,
 };
 use rand::{CryptoRng, Rng};
 
 use crate::Error;
+use aead::{Gcm, SoftwareGcm};
+use seipd::{Inner, AES256_GCM_256KIB, SALT_LEN};
 
-/// Encrypts `plaintext` to the encryption key of `recipient`.
+/// Encrypts `plaintext` to the encryption key of `recipient`, with software AES-GCM.
 ///
-/// The plaintext is streamed from the borrowed slice, never copied into memory this crate owns
-/// (the caller owns and zeroizes it); the session key lives in rPGP's zeroizing `RawSessionKey`.
-/// rPGP's own chunk buffers inside the AEAD stream are not zeroized by rPGP 0.21; they hold at
-/// most one chunk of plaintext at a time. Key expiry is not checked: that needs a clock, and the
-/// key's freshness comes from the attestation document that carries it.
+/// The plaintext is read from the borrowed slice; the only copy this crate makes is one chunk at
+/// a time in a zeroizing buffer. The session key lives in rPGP's zeroizing `RawSessionKey` and the
+/// derived message key in a `Zeroizing` buffer. Key expiry is not checked: that needs a clock,
+/// and the key's freshness comes from the attestation document that carries it.
 ///
 /// # Errors
 /// [`Error::NoEncryptionKey`] when the key has no valid encryption-capable (sub)key,
-/// [`Error::Encrypt`] when rPGP fails to build the message.
+/// [`Error::Encrypt`] when the session key cannot be encrypted to it or the message exceeds
+/// 4 GiB.
 pub fn encrypt(recipient: &SignedPublicKey, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
     encrypt_with_rng(rand::rngs::OsRng, recipient, plaintext)
 }
@@ -36,24 +52,100 @@ pub fn encrypt(recipient: &SignedPublicKey, plaintext: &[u8]) -> Result<Vec<u8>,
 /// # Errors
 /// As [`encrypt`].
 pub fn encrypt_with_rng<R: Rng + CryptoRng>(
+    rng: R,
+    recipient: &SignedPublicKey,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Error> {
+    // The software backend never waits, so the one framing code path completes in one poll.
+    now_or_never(encrypt_message(&SoftwareGcm, rng, recipient, plaintext))
+        .unwrap_or_else(|| Err(encrypt_error("software AES-GCM did not complete")))
+}
+
+/// [`encrypt`] through the platform's WebCrypto (`globalThis.crypto.subtle`), or software AES-GCM
+/// where WebCrypto is missing (an insecure `http://` page has no `crypto.subtle`).
+///
+/// # Errors
+/// As [`encrypt`]; [`Error::Encrypt`] also when WebCrypto refuses the key or a chunk.
+#[cfg(target_arch = "wasm32")]
+pub(crate) async fn encrypt_webcrypto(
+    recipient: &SignedPublicKey,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Error> {
+    match webcrypto::WebCryptoGcm::from_global() {
+        Some(gcm) => encrypt_message(&gcm, rand::rngs::OsRng, recipient, plaintext).await,
+        None => encrypt(recipient, plaintext),
+    }
+}
+
+/// The encryption the client uses: WebCrypto in wasm, software natively.
+pub(crate) async fn encrypt_for_platform(
+    recipient: &SignedPublicKey,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Error> {
+    #[cfg(target_arch = "wasm32")]
+    return encrypt_webcrypto(recipient, plaintext).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    return encrypt(recipient, plaintext);
+}
+
+/// PKESK v6 to `recipient`, then the SEIPDv2 packet over the literal data packet.
+async fn encrypt_message<G: Gcm, R: Rng + CryptoRng>(
+    gcm: &G,
     mut rng: R,
     recipient: &SignedPublicKey,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
     let key = encryption_key(recipient)?;
 
-    let mut builder = MessageBuilder::from_reader("", plaintext).seipd_v2(
-        &mut rng,
-        SymmetricKeyAlgorithm::AES256,
-        AeadAlgorithm::Gcm,
-        ChunkSize::default(),
-    );
-    match key {
-        EncryptionKey::Subkey(subkey) => builder.encrypt_to_key(&mut rng, subkey),
-        EncryptionKey::Primary(primary) => builder.encrypt_to_key(&mut rng, primary),
+    let session_key: RawSessionKey = SymmetricKeyAlgorithm::AES256.new_session_key(&mut rng);
+    let pkesk = match key {
+        EncryptionKey::Subkey(subkey) => {
+            PublicKeyEncryptedSessionKey::from_session_key_v6(&mut rng, &session_key, subkey)
+        }
+        EncryptionKey::Primary(primary) => {
+            PublicKeyEncryptedSessionKey::from_session_key_v6(&mut rng, &session_key, primary)
+        }
     }
     .map_err(Error::Encrypt)?;
-    builder.to_vec(&mut rng).map_err(Error::Encrypt)
+    let mut salt = [0u8; SALT_LEN];
+    rng.fill_bytes(&mut salt);
+
+    let head = seipd::literal_head(plaintext.len())?;
+    let inner = Inner {
+        head: &head,
+        body: plaintext,
+    };
+    let mut out = Vec::with_capacity(256 + seipd::packet_len(AES256_GCM_256KIB, inner.len()));
+    pkesk
+        .to_writer_with_header(&mut out)
+        .map_err(Error::Encrypt)?;
+    seipd::write_seipd_v2(
+        gcm,
+        AES256_GCM_256KIB,
+        session_key.as_ref(),
+        &salt,
+        inner,
+        &mut out,
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Polls `future` once; `None` if it is not ready.
+fn now_or_never<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+/// An encryption failure outside rPGP, as [`Error::Encrypt`] (its code `ENCRYPTION_FAILED`).
+fn encrypt_error(what: &'static str) -> Error {
+    Error::Encrypt(pgp::errors::Error::from(what.to_owned()))
 }
 
 /// Parses a binary (not armored) transferable OpenPGP public key holding exactly one key with a

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use pgp::{ser::Serialize as _, types::KeyDetails as _};
 use tsify::{Ts, Tsify as _};
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
 
 pub use options::{AttestationOptions, ProverInfo, VerifiedAttestation, VerifyAttestationOptions};
 pub use prove::{prove, JsPhaseEvent, JsProvingMode, ProveOptions, ProveResult};
@@ -60,21 +61,38 @@ pub fn verify_attestation_at(
 }
 
 /// Encrypts `bytes` to `publicKey`, a binary OpenPGP public key (as `verifyAttestation` returns
-/// it), into a binary OpenPGP message (PKESK + SEIPDv2, AES-256-GCM).
+/// it), into a binary OpenPGP message (PKESK v6 + SEIPDv2, AES-256-GCM, 256 KiB chunks).
+///
+/// Each chunk is sealed by the platform's WebCrypto (`crypto.subtle`) where it exists, else by
+/// the SDK's own AES-GCM. Resolves to the message's bytes. The copy of `bytes` in wasm memory is
+/// zeroized before the Promise settles.
 ///
 /// # Errors
-/// A `TeeRexError` with code `INVALID_PUBLIC_KEY` when the key does not parse, is armored, or
-/// cannot encrypt; `ENCRYPTION_FAILED` when rPGP fails.
-#[wasm_bindgen(js_name = encrypt)]
-pub fn encrypt_js(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, js_sys::Error> {
-    encrypt_to(public_key, bytes).map_err(|e| e.to_js())
+/// Rejects with a `TeeRexError` with code `INVALID_PUBLIC_KEY` when the key does not parse, is
+/// armored, or cannot encrypt; `ENCRYPTION_FAILED` when encryption fails.
+#[wasm_bindgen(js_name = encrypt, unchecked_return_type = "Uint8Array")]
+pub async fn encrypt_js(public_key: Vec<u8>, bytes: Vec<u8>) -> Result<JsValue, js_sys::Error> {
+    let bytes = Zeroizing::new(bytes);
+    let message = encrypt_async(&public_key, &bytes)
+        .await
+        .map_err(|e| e.to_js())?;
+    Ok(js_sys::Uint8Array::from(&message[..]).into())
 }
 
-/// What [`encrypt_js`] does, returning the SDK error.
+/// What [`encrypt_js`] does, returning the SDK error: WebCrypto where the platform has it.
 ///
 /// # Errors
 /// As [`encrypt_js`].
-pub fn encrypt_to(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Error> {
+pub async fn encrypt_async(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let key = crate::parse_public_key(public_key)?;
+    crate::encrypt::encrypt_webcrypto(&key, bytes).await
+}
+
+/// [`encrypt_async`] with the SDK's own AES-GCM only, as on a page without WebCrypto.
+///
+/// # Errors
+/// As [`encrypt_js`].
+pub fn encrypt_software(public_key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Error> {
     let key = crate::parse_public_key(public_key)?;
     crate::encrypt(&key, bytes)
 }
