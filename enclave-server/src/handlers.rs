@@ -215,7 +215,7 @@ async fn prove(
         Some(peer) => tokio::select! {
             queued = job => queued,
             () = peer.closed() => {
-                tracing::warn!("client went away, job stopped");
+                log_phases!(warn, phases, "client went away, job stopped");
                 return Err(fail(ErrorCode::BadRequest));
             }
         },
