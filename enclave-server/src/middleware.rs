@@ -81,6 +81,7 @@ pub(crate) fn cors() -> Cors {
             HeaderName::from_static(HEADER_PROVE_DURATION_MS),
             HeaderName::from_static(HEADER_DECRYPT_DURATION_MS),
             HeaderName::from_static(HEADER_REQUEST_ID),
+            HeaderName::from_static("server-timing"),
         ])
         .max_age(3600)
 }

@@ -512,6 +512,7 @@ async fn cors_exposes_the_timing_headers() {
         "x-prove-duration-ms",
         "x-decrypt-duration-ms",
         "x-request-id",
+        "server-timing",
     ] {
         assert!(exposed.contains(name), "{exposed}");
     }
