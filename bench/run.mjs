@@ -10,6 +10,7 @@ import { cpus, totalmem } from "node:os";
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
+import { chromiumCrypto, chromiumLocalProve } from "./chromium.mjs";
 import { load, median, percentile, probeLatency, proveEventsFromLog, round, rssKib, run, sampleRss, serverPhaseRows, sleep, DECODE_ROW } from "./lib.mjs";
 
 const env = (name, fallback) => process.env[name] ?? fallback;
@@ -133,6 +134,12 @@ async function localBbJs() {
   return { ...parseLastJson(r, "local-bbjs.mjs"), wallMs: r.wallMs };
 }
 
+/** One bb.js proof in headless Chromium (threaded, worker backend), timed like localBbJs. */
+async function chromiumBbJs() {
+  const r = await chromiumLocalProve({ input: INPUT, crsDir: CRS_DIR, threads: LOCAL_THREADS, runs: 1 });
+  return { ...r.runs[0], backend: r.backend };
+}
+
 function parseLastJson(r, what) {
   const line = r.stdout.trim().split("\n").pop();
   try {
@@ -171,7 +178,22 @@ if (pkgUsable && !SKIP.has("crypto")) {
   }
 }
 
-const contenders = ["bb", "cli", ...(pkgUsable && !SKIP.has("npm") ? ["npm"] : []), ...(!SKIP.has("local") ? ["local"] : [])];
+if (!SKIP.has("crypto") && !SKIP.has("chromium")) {
+  log("wasm SDK cryptography against openpgp.js, in headless Chromium");
+  try {
+    report.cryptoChromium = await chromiumCrypto({ input: INPUT, serverUrl: server.url, rootPem: server.root, rounds: Math.max(5, RUNS * 2) });
+  } catch (e) {
+    report.notes.push(`Chromium cryptography: ${e.message.slice(0, 300)}`);
+  }
+}
+
+const contenders = [
+  "bb",
+  "cli",
+  ...(pkgUsable && !SKIP.has("npm") ? ["npm"] : []),
+  ...(!SKIP.has("local") ? ["local"] : []),
+  ...(!SKIP.has("local") && !SKIP.has("chromium") ? ["chromium"] : []),
+];
 const results = Object.fromEntries(contenders.map((c) => [c, []]));
 for (let i = 0; i < RUNS; i++) {
   // Rotate the order each round so no contender always runs first (after idle) or last.
@@ -185,6 +207,7 @@ for (let i = 0; i < RUNS; i++) {
       if (who === "cli") result = await cliProve(server, i, { probe: true });
       if (who === "npm") result = await npmProve(server);
       if (who === "local") result = await localBbJs();
+      if (who === "chromium") result = await chromiumBbJs();
     } catch (e) {
       // One broken contender must not lose the others' numbers: record it and go on.
       log(`${who} failed: ${e.message}`);
@@ -277,13 +300,16 @@ function summarize(results) {
     };
     s[who].sdkServerOverheadShareOfBb = round(s[who].sdkServerOverheadMs / bbOnServer, 4);
   }
-  if (results.local?.length) {
-    const wall = med(results.local, (r) => r.wallMs);
-    s.localBbJs = {
-      threads: results.local[0].threads,
+  for (const [who, key] of [["local", "localBbJs"], ["chromium", "localChromium"]]) {
+    const rows = results[who] ?? [];
+    if (!rows.length) continue;
+    const wall = med(rows, (r) => r.wallMs);
+    s[key] = {
+      threads: rows[0].threads,
+      backend: rows[0].backend ?? null,
       medianWallMs: wall,
-      outcomes: results.local.map((r) => r.outcome),
-      phasesMs: Object.fromEntries(Object.keys(results.local[0].phases ?? {}).map((k) => [k, med(results.local, (r) => r.phases[k])])),
+      outcomes: rows.map((r) => r.outcome),
+      phasesMs: Object.fromEntries(Object.keys(rows[0].phases ?? {}).map((k) => [k, med(rows, (r) => r.phases[k])])),
       ratioToRemoteCli: s.cli ? round(wall / s.cli.medianWallMs, 2) : null,
       ratioToBareBb: round(wall / bbWall, 2),
     };

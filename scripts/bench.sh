@@ -6,13 +6,15 @@
 #
 # --quick      one run of each contender (default: 3, medians reported)
 # --runs N     N runs of each contender
-# --skip LIST  comma-separated parts to leave out: criterion, crypto, npm, local, throughput
+# --skip LIST  comma-separated parts to leave out: criterion, crypto, npm, local, chromium,
+#              throughput
 #
 # What it measures (see docs/benchmarks.md for the results and how to read them):
 #  1. remote proving end to end (`tee-rex prove`, and the npm package in Node) against bare
 #     `bb prove` on the same fixture, alternating, with each phase's share;
-#  2. local proving with bb.js (WASM, in Node) against remote;
-#  3. the SDK's cryptography: criterion benches (native) and the wasm build against openpgp.js 6;
+#  2. local proving with bb.js (WASM, in Node and in headless Chromium) against remote;
+#  3. the SDK's cryptography: criterion benches (native) and the wasm build against openpgp.js 6,
+#     in Node and in headless Chromium;
 #  4. sizes: the SDK's `_bg.wasm` against the TypeScript SDK's runtime dependencies;
 #  5. the server: RSS idle and during a proof, /health and /attestation latency while a proof runs,
 #     proofs per hour at concurrency 1..2.
