@@ -9,12 +9,13 @@ export TEE_REX_TEST_BB ?= $(CURDIR)/.cache/bb/bb
 export TEE_REX_TEST_CRS_DIR ?= $(CURDIR)/.cache/crs/insecure-test
 
 .PHONY: demo test provision test-deps lint rust-test wasm-test pkg-test web-test fuzz-smoke \
-	infra-lint bench
+	infra-lint bench-test bench
 
 demo: provision
 	scripts/demo.sh
 
-test: provision test-deps lint rust-test wasm-test pkg-test web-test fuzz-smoke infra-lint
+test: provision test-deps lint rust-test wasm-test pkg-test web-test bench-test fuzz-smoke \
+	infra-lint
 
 provision:
 	scripts/provision.sh
@@ -54,6 +55,11 @@ fuzz-smoke:
 
 infra-lint:
 	scripts/lint-infra.sh
+
+# The benchmark harness's own tests (parsing, report rendering, the Chromium plumbing); the
+# benchmarks themselves are not tests.
+bench-test:
+	cd bench && npm install --no-audit --no-fund && node --test test
 
 # Benchmarks: kept out of `make test`; writes docs/benchmarks.md.
 bench: provision
