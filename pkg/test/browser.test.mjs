@@ -17,7 +17,8 @@ const page = `<!doctype html><body>pending<script type="module">
 import { encrypt, verifyAttestation } from "/pkg/web.js";
 const out = [];
 const codeOf = (f) => { try { f(); return "no error"; } catch (e) { return (e instanceof Error) + ":" + e.name + ":" + e.code; } };
-out.push(codeOf(() => encrypt(new TextEncoder().encode("-----BEGIN PGP"), new Uint8Array(1))));
+const rejection = async (p) => { try { await p; return "no error"; } catch (e) { return (e instanceof Error) + ":" + e.name + ":" + e.code; } };
+out.push(await rejection(encrypt(new TextEncoder().encode("-----BEGIN PGP"), new Uint8Array(1))));
 const doc = new Uint8Array(await (await fetch("/testdata/nitro/real/nitro-attest-crate-2025-01-06.cbor")).arrayBuffer());
 out.push(codeOf(() => verifyAttestation(doc, { expectedPcrs: { 0: "ab".repeat(48) } })));
 document.body.textContent = "result=" + out.join(",");

@@ -46,8 +46,10 @@ test("verifyAttestation refuses an expired real document and a wrong PCR, with c
   assert.equal(codeOf(() => verifyAttestation(vector, { nope: 1 })), "INVALID_OPTIONS");
 });
 
-test("encrypt refuses a key that is not binary OpenPGP", () => {
-  assert.equal(codeOf(() => encrypt(new TextEncoder().encode("-----BEGIN PGP"), new Uint8Array(1))), "INVALID_PUBLIC_KEY");
+test("encrypt rejects a key that is not binary OpenPGP", async () => {
+  const pending = encrypt(new TextEncoder().encode("-----BEGIN PGP"), new Uint8Array(1));
+  assert.ok(pending instanceof Promise, "encrypt is async");
+  await assert.rejects(pending, (e) => e instanceof Error && e.name === "TeeRexError" && e.code === "INVALID_PUBLIC_KEY");
 });
 
 test("prove refuses invalid steps before sending anything", async () => {

@@ -73,7 +73,7 @@ test("verifyAttestation + encrypt by hand: the server decrypts what wasm encrypt
   // plaintext as steps. A message it could not decrypt would be DECRYPT_FAILED instead.
   const post = (bytes) =>
     fetch(`${apiUrl}/prove`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: bytes });
-  const decrypted = await (await post(encrypt(verified.publicKey, new Uint8Array([1, 2, 3])))).json();
+  const decrypted = await (await post(await encrypt(verified.publicKey, new Uint8Array([1, 2, 3])))).json();
   assert.equal(decrypted.error.code, "INVALID_STEPS");
   const garbage = await (await post(randomBytes(64))).json();
   assert.ok(["NOT_OPENPGP", "DECRYPT_FAILED"].includes(garbage.error.code), garbage.error.code);

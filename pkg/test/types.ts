@@ -11,11 +11,12 @@ import {
 
 const pcrs = { 0: "ab".repeat(48) };
 
-export function checkVerify(doc: Uint8Array): Uint8Array {
+export async function checkVerify(doc: Uint8Array): Promise<Uint8Array> {
   const verified: VerifiedAttestation = verifyAttestation(doc, { expectedPcrs: pcrs, maxAgeMs: 60_000 });
   const fp: string = verified.publicKeyFingerprint;
   void fp;
-  return encrypt(verified.publicKey, new Uint8Array([1, 2, 3]));
+  const message: Uint8Array = await encrypt(verified.publicKey, new Uint8Array([1, 2, 3]));
+  return message;
 }
 
 export async function checkProve(steps: Uint8Array): Promise<Uint8Array> {
