@@ -50,7 +50,7 @@ for (let off = 0; off < large.length; off += 65536) randomFillSync(large, off, 6
 const payloads = { fixture: new Uint8Array(readFileSync(input)), "16MiB": large };
 
 const encryptors = {
-  wasm: async (bytes) => sdk.encrypt(publicKey, bytes),
+  wasm: async (bytes) => await sdk.encrypt(publicKey, bytes),
   openpgpjs: async (bytes) =>
     openpgp.encrypt({ message: await openpgp.createMessage({ binary: bytes }), encryptionKeys: pgpKey, format: "binary" }),
 };
