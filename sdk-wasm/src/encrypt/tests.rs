@@ -184,6 +184,16 @@ fn round_trip_at_chunk_boundaries() {
         CHUNK - 12,
         CHUNK - 11,
         2 * CHUNK - 12,
+        // Where the literal packet's length (185, 186, 8377, 8378) and the SEIPD packet's
+        // (115, 116, 8306, 8307) move from one length octet to two, and from two to five.
+        115,
+        116,
+        185,
+        186,
+        8306,
+        8307,
+        8377,
+        8378,
     ] {
         let plaintext = pattern(len);
         let message = encrypt(&public, &plaintext).unwrap();
@@ -196,23 +206,23 @@ fn round_trip_at_chunk_boundaries() {
             } else {
                 8
             };
-        let chunks = inner.div_ceil(CHUNK);
+        let body = 4 + 32 + inner + 16 * inner.div_ceil(CHUNK) + 16;
+        let length_octets = match body {
+            0..=191 => 1,
+            192..=8383 => 2,
+            _ => 5,
+        };
         let expected = seipd::packet_len(AES256_GCM_256KIB, inner);
-        assert_eq!(
-            expected,
-            1 + if inner + 52 + 16 * chunks > 8383 {
-                5
-            } else if inner + 52 > 191 {
-                2
-            } else {
-                1
-            } + 4
-                + 32
-                + inner
-                + 16 * chunks
-                + 16,
-            "length {len}"
-        );
+        assert_eq!(expected, 1 + length_octets + body, "length {len}");
+        // The SEIPD packet closes the message, and its header states that length.
+        let seipd = &message[message.len() - expected..];
+        assert_eq!(seipd[0], 0xD2, "length {len}");
+        let stated = match length_octets {
+            1 => usize::from(seipd[1]),
+            2 => ((usize::from(seipd[1]) - 192) << 8) + usize::from(seipd[2]) + 192,
+            _ => u32::from_be_bytes(seipd[2..6].try_into().unwrap()) as usize,
+        };
+        assert_eq!(stated, body, "length {len}");
         assert!(message.len() > expected, "length {len}");
     }
 }
@@ -382,7 +392,10 @@ fn known_answer_rfc9580_a9_aead_gcm() {
         panic!("not a v6 session key");
     };
     let expected = &binary[binary.len() - packet.write_len() - 2..];
-    assert_eq!(expected[..2], [0xD2, u8::try_from(packet.write_len()).unwrap()]);
+    assert_eq!(
+        expected[..2],
+        [0xD2, u8::try_from(packet.write_len()).unwrap()]
+    );
 
     // Our HKDF and nonce open the vector's one chunk (the tag checks key, IV, nonce and AAD).
     let params = seipd::SeipdParams {
