@@ -71,7 +71,10 @@ pub fn verify_attestation_at(
 /// Rejects with a `TeeRexError` with code `INVALID_PUBLIC_KEY` when the key does not parse, is
 /// armored, or cannot encrypt; `ENCRYPTION_FAILED` when encryption fails.
 #[wasm_bindgen(js_name = encrypt, unchecked_return_type = "Uint8Array")]
-pub async fn encrypt_js(public_key: Vec<u8>, bytes: Vec<u8>) -> Result<JsValue, js_sys::Error> {
+pub async fn encrypt_js(
+    #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "Uint8Array")] public_key: Vec<u8>,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: Vec<u8>,
+) -> Result<JsValue, js_sys::Error> {
     let bytes = Zeroizing::new(bytes);
     let message = encrypt_async(&public_key, &bytes)
         .await
