@@ -2,22 +2,11 @@
 // generates a curve25519 key, the package's `encrypt` encrypts to its public key, openpgp.js
 // decrypts. Both AES-GCM paths: WebCrypto (Node's crypto.subtle) and the software fallback a page
 // without crypto.subtle gets.
-//
-// openpgp.js comes from the server's interop tests (enclave-server/tests/js, installed by
-// scripts/test-deps.sh); without it this test fails, never skips.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { test } from "node:test";
 
 import { encrypt } from "@alejoamiras/tee-rex";
-
-const openpgpFrom = new URL("../../enclave-server/tests/js/package.json", import.meta.url);
-let openpgp;
-try {
-  openpgp = createRequire(openpgpFrom)("openpgp");
-} catch (e) {
-  throw new Error(`openpgp.js missing: run scripts/test-deps.sh (${e.message})`);
-}
+import * as openpgp from "openpgp";
 
 const CHUNK = 256 * 1024;
 const pattern = (len) => Uint8Array.from({ length: len }, (_, i) => i % 251);
