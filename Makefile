@@ -63,4 +63,6 @@ bench-test:
 
 # Benchmarks: kept out of `make test`; writes docs/benchmarks.md.
 bench: provision
+	scripts/setup-wasm.sh
+	scripts/build-wasm.sh
 	scripts/bench.sh
