@@ -85,12 +85,16 @@ impl ChunkSealer for WebCryptoSealer {
         params.set_tag_length(128);
         // The plaintext goes in as a view of wasm memory, which `encrypt` copies before it
         // returns the Promise.
-        let promise = self
+        // `JsFuture::from` attaches the Promise's handlers now, not at the first poll: a chunk
+        // that rejects while earlier ones are awaited, or after the message was given up, is
+        // never an unhandled rejection (which ends a Node process).
+        let pending = self
             .subtle
-            .encrypt_with_object_and_u8_array(&params, &self.key, plaintext);
+            .encrypt_with_object_and_u8_array(&params, &self.key, plaintext)
+            .map(JsFuture::from);
         Box::pin(async move {
-            let promise = promise.map_err(|_| encrypt_error("WebCrypto encrypt threw"))?;
-            JsFuture::from(promise)
+            pending
+                .map_err(|_| encrypt_error("WebCrypto encrypt threw"))?
                 .await
                 .map_err(|_| encrypt_error("WebCrypto refused to encrypt a chunk"))?
                 .dyn_into::<ArrayBuffer>()
