@@ -191,9 +191,10 @@ async fn webcrypto_output_decrypts_on_the_dev_server() {
         .unwrap()
         .to_vec();
 
-    // Three chunks and a bit that are not proving steps: a server that decrypts them answers
-    // INVALID_STEPS; one that cannot would answer DECRYPT_FAILED.
-    let message: JsValue = encrypt_js(public_key, pattern(3 * CHUNK + 17))
+    // Nine chunks and a bit (more than the writer keeps in flight, so the oldest WebCrypto
+    // Promise is awaited before the next chunk starts) that are not proving steps: a server that
+    // decrypts them answers INVALID_STEPS; one that cannot would answer DECRYPT_FAILED.
+    let message: JsValue = encrypt_js(public_key, pattern(9 * CHUNK + 17))
         .await
         .unwrap();
     let response = gloo_net::http::Request::post(&format!("{server}/prove"))

@@ -94,54 +94,61 @@ pub(crate) async fn write_seipd_v2<G: Gcm>(
     let sealer = gcm.sealer(&message_key).await?;
     drop(message_key);
 
+    // On any error `out` is left as it was: no partial packet.
     let start = out.len();
-    out.reserve(body_len + 5);
-    out.push(TAG_SEIPD);
-    push_length(out, body_len)?;
-    out.extend_from_slice(&info[1..]);
-    out.extend_from_slice(salt);
-    let body_start = out.len() - 4 - SALT_LEN;
+    let written = async {
+        out.reserve(body_len + 5);
+        out.push(TAG_SEIPD);
+        push_length(out, body_len)?;
+        out.extend_from_slice(&info[1..]);
+        out.extend_from_slice(salt);
+        let body_start = out.len() - 4 - SALT_LEN;
 
-    // Several chunks in flight let an asynchronous backend (WebCrypto) work on them in parallel;
-    // each chunk's plaintext is copied into one scratch buffer that the backend consumes before
-    // `start` returns.
-    let mut scratch = Zeroizing::new(vec![0u8; chunk_len.min(inner_len)]);
-    let mut in_flight = VecDeque::with_capacity(IN_FLIGHT);
-    for index in 0..chunks {
-        let from = index * chunk_len;
-        let to = inner_len.min(from + chunk_len);
-        let plaintext = &mut scratch[..to - from];
-        inner.copy_range(from, plaintext);
-        if in_flight.len() == IN_FLIGHT {
-            if let Some(pending) = in_flight.pop_front() {
-                finish(pending, out).await?;
+        // Several chunks in flight let an asynchronous backend (WebCrypto) work on them in
+        // parallel; each chunk's plaintext is copied into one scratch buffer that the backend
+        // consumes before `start` returns.
+        let mut scratch = Zeroizing::new(vec![0u8; chunk_len.min(inner_len)]);
+        let mut in_flight = VecDeque::with_capacity(IN_FLIGHT);
+        for index in 0..chunks {
+            let from = index * chunk_len;
+            let to = inner_len.min(from + chunk_len);
+            let plaintext = &mut scratch[..to - from];
+            inner.copy_range(from, plaintext);
+            if in_flight.len() == IN_FLIGHT {
+                if let Some(pending) = in_flight.pop_front() {
+                    finish(pending, out).await?;
+                }
             }
+            let nonce = nonce(&iv, index as u64);
+            in_flight.push_back((sealer.start(&nonce, &info, plaintext), plaintext.len()));
         }
-        let nonce = nonce(&iv, index as u64);
-        in_flight.push_back((sealer.start(&nonce, &info, plaintext), plaintext.len()));
-    }
-    while let Some(pending) = in_flight.pop_front() {
-        finish(pending, out).await?;
-    }
+        while let Some(pending) = in_flight.pop_front() {
+            finish(pending, out).await?;
+        }
 
-    let mut final_aad = [0u8; 13];
-    final_aad[..5].copy_from_slice(&info);
-    final_aad[5..].copy_from_slice(&(inner_len as u64).to_be_bytes());
-    let final_tag = sealer.start(&nonce(&iv, chunks as u64), &final_aad, &[]);
-    finish((final_tag, 0), out).await?;
+        let mut final_aad = [0u8; 13];
+        final_aad[..5].copy_from_slice(&info);
+        final_aad[5..].copy_from_slice(&(inner_len as u64).to_be_bytes());
+        let final_tag = sealer.start(&nonce(&iv, chunks as u64), &final_aad, &[]);
+        finish((final_tag, 0), out).await?;
 
-    if out.len() - body_start != body_len {
-        // Each chunk's length was checked; this guards the arithmetic above.
+        if out.len() - body_start != body_len {
+            // Each chunk's length was checked; this guards the arithmetic above.
+            return Err(encrypt_error("SEIPDv2 packet length mismatch"));
+        }
+        Ok(())
+    }
+    .await;
+    if written.is_err() {
         out.truncate(start);
-        return Err(encrypt_error("SEIPDv2 packet length mismatch"));
     }
-    Ok(())
+    written
 }
 
 impl Inner<'_> {
-    /// Total length.
+    /// Total length (slices in one address space cannot add up past `usize::MAX`).
     pub(crate) fn len(&self) -> usize {
-        self.head.len() + self.body.len()
+        self.head.len().saturating_add(self.body.len())
     }
 
     /// Copies `dst.len()` octets starting at `from` into `dst`; the range lies within `self`.
@@ -152,17 +159,25 @@ impl Inner<'_> {
             dst[..head.len()].copy_from_slice(head);
             written = head.len();
         }
+        if written == dst.len() {
+            return;
+        }
         let body_from = (from + written) - self.head.len();
         let rest = dst.len() - written;
         dst[written..].copy_from_slice(&self.body[body_from..body_from + rest]);
     }
 }
 
-/// The size of a SEIPDv2 packet (header included) holding `inner_len` octets.
+/// The size of a SEIPDv2 packet (header included) holding `inner_len` octets, saturating at
+/// `usize::MAX` (the writer refuses such a packet).
 pub(crate) fn packet_len(params: SeipdParams, inner_len: usize) -> usize {
     let chunk_len = 1usize << (params.chunk_size_octet.min(MAX_CHUNK_SIZE_OCTET) + 6);
-    let body = 4 + SALT_LEN + inner_len + inner_len.div_ceil(chunk_len) * TAG_LEN + TAG_LEN;
-    1 + length_octets(body) + body
+    let body = inner_len
+        .div_ceil(chunk_len)
+        .saturating_mul(TAG_LEN)
+        .saturating_add(inner_len)
+        .saturating_add(4 + SALT_LEN + TAG_LEN);
+    body.saturating_add(1 + length_octets(body))
 }
 
 /// A binary literal data packet's header and fixed fields, as rPGP's `MessageBuilder` writes

@@ -438,3 +438,62 @@ fn known_answer_rfc9580_a9_aead_gcm() {
     .unwrap();
     assert_eq!(hex::encode(&ours), hex::encode(expected));
 }
+
+/// A head longer than a chunk (the writer allows any split of the plaintext): the chunks that
+/// lie wholly inside the head, the one that straddles it and the body's come out in order.
+#[test]
+fn head_longer_than_a_chunk_is_split_across_chunks() {
+    use aes_gcm::{aead::Aead as _, aead::Payload, Aes256Gcm, KeyInit as _};
+
+    let params = seipd::SeipdParams {
+        cipher: 9,
+        chunk_size_octet: 0, // 64-octet chunks
+    };
+    let head = pattern(300);
+    let body: Vec<u8> = pattern(100).iter().map(|b| b ^ 0x5a).collect();
+    let session_key = [7u8; 32];
+    let salt = [9u8; SALT_LEN];
+    let mut packet = Vec::new();
+    now_or_never(seipd::write_seipd_v2(
+        &aead::SoftwareGcm,
+        params,
+        &session_key,
+        &salt,
+        seipd::Inner {
+            head: &head,
+            body: &body,
+        },
+        &mut packet,
+    ))
+    .unwrap()
+    .unwrap();
+
+    let info = [0xD2, 2, 9, 3, 0];
+    let (key, iv) = seipd::derive_key(&session_key, &salt, &info, 32).unwrap();
+    let cipher = Aes256Gcm::new_from_slice(&key).unwrap();
+    // Header: tag and a 2-octet length (a 564-octet body: 7 chunks), then the 4 algorithm octets
+    // and the salt.
+    let sealed = &packet[3 + 4 + 32..packet.len() - 16];
+    let mut plain = Vec::new();
+    for (index, chunk) in sealed.chunks(64 + 16).enumerate() {
+        let nonce = seipd::nonce(&iv, index as u64);
+        let payload = Payload {
+            msg: chunk,
+            aad: &info,
+        };
+        plain.extend(cipher.decrypt((&nonce).into(), payload).unwrap());
+    }
+    assert_eq!(plain, [head, body].concat());
+    assert_eq!(packet.len(), seipd::packet_len(params, 400));
+}
+
+/// More chunks than the writer keeps in flight: the oldest is awaited before the scratch buffer
+/// takes the next one, and the message still decrypts.
+#[test]
+fn more_chunks_than_in_flight_round_trip() {
+    let secret = generate_key(true);
+    let public = parse_public_key(&public_bytes(&secret)).unwrap();
+    let plaintext = pattern(9 * CHUNK + 1);
+    let message = encrypt(&public, &plaintext).unwrap();
+    assert_eq!(decrypt(&secret, &message), plaintext);
+}
