@@ -353,6 +353,7 @@ export async function chromiumCrypto({ input = DEFAULTS.input, pkgWebDir = DEFAU
     pages = await servePages({
       "/crypto.html": join(HERE, "chromium/crypto.html"),
       "/crypto.js": join(HERE, "chromium/crypto.js"),
+      "/crypto-compare.js": join(HERE, "crypto-compare.js"),
       "/openpgp.mjs": join(HERE, "node_modules/openpgp/dist/openpgp.min.mjs"),
       "/input": input,
       "/sdk/": { dir: pkgWebDir, allow: ["tee_rex_sdk.js", "tee_rex_sdk_bg.wasm"] },
