@@ -24,7 +24,7 @@ use tee_rex_protocol::{
 
 use crate::{
     encrypt::{encrypt_for_platform, parse_armored_public_key},
-    AttestationPolicy, Error, HttpResponse, Transport,
+    AttestationPolicy, Error, HttpResponse, ServerTiming, Transport, HEADER_SERVER_TIMING,
 };
 
 /// Length of the nonce sent with every attestation request.
@@ -57,7 +57,7 @@ pub enum Phase {
     /// Uploading the encrypted steps (until proving starts: includes queueing and decryption).
     Transmit,
     /// The server proving. Reported once the response arrives, at the time proving began by the
-    /// server's own measure (`x-prove-duration-ms`).
+    /// server's own measure (`x-prove-duration-ms`, else `prove` in `Server-Timing`).
     Proving,
     /// The server finished proving after `duration_ms`.
     Proved {
@@ -139,8 +139,12 @@ impl ClientConfig {
 pub struct ProveOutcome {
     /// The proof: 4-byte big-endian field count, then 32-byte fields.
     pub proof: Vec<u8>,
-    /// Proving time measured by the server, when it said.
+    /// Proving time measured by the server, when it said (`x-prove-duration-ms`, else `prove`
+    /// in `Server-Timing` rounded to the millisecond).
     pub prove_duration_ms: Option<u64>,
+    /// Where the request spent its time on the server, when it said (`Server-Timing`; `None`
+    /// also when that header was malformed).
+    pub server_timing: Option<ServerTiming>,
     /// The server's request id, when it said.
     pub request_id: Option<String>,
     /// Whether the key came from a verified attestation document (false only for an unattested
@@ -311,9 +315,11 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
         // The server reports how long bb worked, also when bb failed: attribute that time to
         // proving rather than to the upload.
+        let server_timing = server_timing(&response);
         let prove_duration_ms = response
             .header(HEADER_PROVE_DURATION_MS)
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .or_else(|| server_timing.and_then(|t| t.prove).map(rounded_ms));
         if let Some(duration_ms) = prove_duration_ms {
             on_phase(PhaseEvent {
                 phase: Phase::Proving,
@@ -343,6 +349,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         Ok(ProveOutcome {
             proof,
             prove_duration_ms,
+            server_timing,
             request_id: response.header(HEADER_REQUEST_ID).map(str::to_owned),
             attested: server.attested,
         })
@@ -369,6 +376,7 @@ impl std::fmt::Debug for ProveOutcome {
         f.debug_struct("ProveOutcome")
             .field("proof_len", &self.proof.len())
             .field("prove_duration_ms", &self.prove_duration_ms)
+            .field("server_timing", &self.server_timing)
             .field("request_id", &self.request_id)
             .field("attested", &self.attested)
             .finish()
@@ -400,11 +408,32 @@ fn server_error(response: &HttpResponse) -> Error {
                 .or_else(|| response.header(HEADER_REQUEST_ID).map(str::to_owned))
                 .unwrap_or_default(),
             status: response.status,
+            server_timing: server_timing(response).map(Box::new),
         },
         _ => Error::Http {
             status: response.status,
         },
     }
+}
+
+/// The answer's `Server-Timing`, every field line of it joined as HTTP combines repeated fields
+/// (so a metric an intermediary added beside the server's is still seen).
+fn server_timing(response: &HttpResponse) -> Option<ServerTiming> {
+    let values: Vec<&str> = response
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case(HEADER_SERVER_TIMING))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    ServerTiming::parse(&values.join(", "))
+}
+
+/// A duration in whole milliseconds, rounded to the nearest.
+fn rounded_ms(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_micros().saturating_add(500) / 1000).unwrap_or(u64::MAX)
 }
 
 /// A proof is a 4-byte big-endian field count followed by that many 32-byte fields.
@@ -447,6 +476,33 @@ mod tests {
         let mut long = proof.clone();
         long.push(0);
         assert!(check_proof_layout(&long).is_err());
+    }
+
+    #[test]
+    fn server_timing_lines_are_joined_and_rounded() {
+        let response = |headers: &[(&str, &str)]| HttpResponse {
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Vec::new(),
+        };
+        let two = response(&[
+            ("Server-Timing", "queue;dur=2"),
+            ("server-timing", "prove;dur=1499.5"),
+        ]);
+        let timing = server_timing(&two).unwrap();
+        assert_eq!(timing.queue, Some(std::time::Duration::from_millis(2)));
+        assert_eq!(timing.prove.map(rounded_ms), Some(1500));
+        // The same phase on two lines contradicts itself: dropped.
+        let twice = response(&[
+            ("server-timing", "prove;dur=1"),
+            ("server-timing", "prove;dur=2"),
+        ]);
+        assert_eq!(server_timing(&twice), None);
+        assert_eq!(server_timing(&response(&[])), None);
+        assert_eq!(rounded_ms(std::time::Duration::from_micros(1499)), 1);
     }
 
     #[test]

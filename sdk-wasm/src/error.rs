@@ -69,6 +69,9 @@ pub enum Error {
         request_id: String,
         /// HTTP status.
         status: u16,
+        /// Where the request spent its time, when the server said (`Server-Timing`; errors
+        /// after the queue: bb's failures, `QUEUE_FULL`). Boxed to keep the error small.
+        server_timing: Option<Box<crate::ServerTiming>>,
     },
     /// The server answered an HTTP error without a tee-rex error body.
     #[error("HTTP {status} without an error body")]
@@ -112,6 +115,15 @@ impl Error {
         }
     }
 
+    /// Where the server spent the request's time, for server errors whose answer said
+    /// (`Server-Timing`).
+    pub fn server_timing(&self) -> Option<&crate::ServerTiming> {
+        match self {
+            Self::Server { server_timing, .. } => server_timing.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The server's request id, for errors the server reported.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -144,10 +156,16 @@ mod tests {
             message: "m".into(),
             request_id: "r".into(),
             status: 422,
+            server_timing: crate::ServerTiming::parse("prove;dur=5").map(Box::new),
         };
         let self_check = server("PROOF_SELF_CHECK_FAILED");
         assert_eq!(self_check.code(), "PROOF_SELF_CHECK_FAILED");
         assert_eq!(self_check.request_id(), Some("r"));
+        assert_eq!(
+            self_check.server_timing().and_then(|t| t.prove),
+            Some(std::time::Duration::from_millis(5))
+        );
+        assert_eq!(Error::Http { status: 503 }.server_timing(), None);
 
         let local = [
             Error::MissingPublicKey,

@@ -17,6 +17,7 @@ mod error;
 #[cfg(feature = "native")]
 pub mod native;
 mod pcrs;
+mod timing;
 mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -28,6 +29,7 @@ pub use client::{
 pub use encrypt::{encrypt, encrypt_with_rng, parse_armored_public_key, parse_public_key};
 pub use error::Error;
 pub use pcrs::{parse_pcr_arg, parse_pcrs_json};
+pub use timing::{ServerTiming, HEADER_SERVER_TIMING};
 pub use transport::{HttpResponse, Transport, TransportError, TransportFuture};
 
 /// The OpenPGP key type, re-exported so callers need not depend on `pgp` themselves.
