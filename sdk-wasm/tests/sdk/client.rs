@@ -5,6 +5,7 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
+    time::Duration,
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -15,7 +16,7 @@ use pgp::{
 use tee_rex_protocol::ErrorCode;
 use tee_rex_sdk::{AttestationPolicy, Client, ClientConfig, Error, Phase, PhaseEvent, ProvingMode};
 
-use super::fake::{AttestMode, FakeServer, ProveAnswer, Unreachable};
+use super::fake::{AttestMode, FakeServer, ProveAnswer, TimingHeader, Unreachable};
 
 const API: &str = "http://127.0.0.1:4000/";
 
@@ -279,6 +280,131 @@ fn server_error_codes_surface_with_request_id() {
         prove(&mut offline, &steps()).0.unwrap_err().code(),
         "TRANSPORT_FAILED"
     );
+}
+
+#[test]
+fn server_timing_reaches_the_outcome() {
+    let server = FakeServer::new(AttestMode::Nitro);
+    let mut client = client(&server);
+
+    let outcome = prove(&mut client, &steps()).0.unwrap();
+    let timing = outcome.server_timing.unwrap();
+    assert_eq!(timing.upload, Some(Duration::from_micros(1500)));
+    assert_eq!(timing.decode, None);
+    assert_eq!(timing.decrypt, Some(Duration::from_micros(3300)));
+    assert_eq!(timing.parse, Some(Duration::from_micros(10)));
+    assert_eq!(timing.queue, Some(Duration::ZERO));
+    assert_eq!(timing.prove, Some(Duration::from_micros(1_234_250)));
+    // x-prove-duration-ms still wins where the server sends it.
+    assert_eq!(outcome.prove_duration_ms, Some(1234));
+
+    // An older server: no header, no timing, the rest unchanged.
+    *server.timing.lock().unwrap() = TimingHeader::Absent;
+    let outcome = prove(&mut client, &steps()).0.unwrap();
+    assert_eq!(outcome.server_timing, None);
+    assert_eq!(outcome.prove_duration_ms, Some(1234));
+}
+
+#[test]
+fn prove_from_server_timing_stands_in_for_the_duration_header() {
+    let server = FakeServer::new(AttestMode::Nitro);
+    *server.timing.lock().unwrap() = TimingHeader::OnlyServerTiming;
+    *server.answer.lock().unwrap() = ProveAnswer::Proof {
+        fields: 1,
+        duration_ms: 2000,
+    };
+    let mut client = client(&server);
+    let mut events = Vec::new();
+    let outcome = run(client.prove(&steps(), &mut |e: PhaseEvent| events.push(e))).unwrap();
+
+    assert_eq!(outcome.prove_duration_ms, Some(2000));
+    let at = |phase: Phase| events.iter().find(|e| e.phase == phase).unwrap().at_ms;
+    let proved = at(Phase::Proved { duration_ms: 2000 });
+    // Proving began 2 s before the answer, by the server's measure, but never before sending.
+    assert_eq!(
+        at(Phase::Proving),
+        proved.saturating_sub(2000).max(at(Phase::Transmit))
+    );
+
+    // Without either header there is no proving phase to report.
+    *server.timing.lock().unwrap() = TimingHeader::Raw("cpu;dur=1".into());
+    let outcome = prove(&mut client, &steps()).0.unwrap();
+    assert_eq!(outcome.server_timing, None);
+    assert_eq!(
+        outcome.prove_duration_ms,
+        Some(2000),
+        "from x-prove-duration-ms"
+    );
+}
+
+#[test]
+fn server_errors_carry_the_servers_timing() {
+    let server = FakeServer::new(AttestMode::Nitro);
+    let mut client = client(&server);
+    for code in [
+        ErrorCode::ProofSelfCheckFailed,
+        ErrorCode::ProverFailed,
+        ErrorCode::ProveTimeout,
+    ] {
+        *server.answer.lock().unwrap() = ProveAnswer::Error(code);
+        let err = prove(&mut client, &steps()).0.unwrap_err();
+        let timing = err.server_timing().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(
+            timing.prove,
+            Some(Duration::from_micros(4_321_250)),
+            "{code:?}"
+        );
+        assert_eq!(timing.queue, Some(Duration::ZERO));
+    }
+
+    // Refused at the queue: the phases before it, no proving.
+    *server.answer.lock().unwrap() = ProveAnswer::Error(ErrorCode::QueueFull);
+    let err = prove(&mut client, &steps()).0.unwrap_err();
+    let timing = err.server_timing().unwrap();
+    assert_eq!(timing.parse, Some(Duration::from_micros(10)));
+    assert_eq!((timing.queue, timing.prove), (None, None));
+
+    // Before the queue the server sends none.
+    *server.answer.lock().unwrap() = ProveAnswer::Error(ErrorCode::NoSteps);
+    let err = prove(&mut client, &steps()).0.unwrap_err();
+    assert_eq!(err.code(), "NO_STEPS");
+    assert_eq!(err.server_timing(), None);
+
+    // The failure's phase events use Server-Timing's prove when x-prove-duration-ms is missing.
+    *server.timing.lock().unwrap() = TimingHeader::OnlyServerTiming;
+    *server.answer.lock().unwrap() = ProveAnswer::Error(ErrorCode::ProverFailed);
+    let (result, phases) = prove(&mut client, &steps());
+    assert!(result.unwrap_err().server_timing().is_some());
+    assert_eq!(phases.last(), Some(&Phase::Proving), "{phases:?}");
+}
+
+#[test]
+fn a_malformed_server_timing_is_ignored_not_an_error() {
+    let server = FakeServer::new(AttestMode::Nitro);
+    let mut client = client(&server);
+    for bad in [
+        "prove;dur=NaN",
+        "prove;dur=-5",
+        "prove;dur=1e400",
+        "prove;dur=1, prove;dur=2",
+        "prove;dur=99999999999",
+        "upload;dur=1,,",
+        "\"",
+    ] {
+        *server.timing.lock().unwrap() = TimingHeader::Raw(bad.into());
+        let outcome = prove(&mut client, &steps()).0.unwrap();
+        assert_eq!(outcome.server_timing, None, "{bad:?}");
+        assert_eq!(outcome.prove_duration_ms, Some(1234));
+
+        *server.answer.lock().unwrap() = ProveAnswer::Error(ErrorCode::ProofSelfCheckFailed);
+        let err = prove(&mut client, &steps()).0.unwrap_err();
+        assert_eq!(err.code(), "PROOF_SELF_CHECK_FAILED");
+        assert_eq!(err.server_timing(), None, "{bad:?}");
+        *server.answer.lock().unwrap() = ProveAnswer::Proof {
+            fields: 3,
+            duration_ms: 1234,
+        };
+    }
 }
 
 #[test]

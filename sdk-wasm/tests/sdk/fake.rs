@@ -32,6 +32,20 @@ pub(crate) enum AttestMode {
     Standard,
 }
 
+/// The `Server-Timing` header `POST /prove` answers carry.
+#[derive(Clone, Debug)]
+pub(crate) enum TimingHeader {
+    /// As the real server: on proofs, on failures after bb ran (with bb's time as `prove`) and
+    /// on `QUEUE_FULL` (the phases before the queue).
+    Server,
+    /// As `Server`, but without `x-prove-duration-ms` on any answer.
+    OnlyServerTiming,
+    /// None at all (an older server).
+    Absent,
+    /// This value, where the real server sends the header.
+    Raw(String),
+}
+
 /// What `POST /prove` answers once the message decrypts.
 #[derive(Clone, Debug)]
 pub(crate) enum ProveAnswer {
@@ -50,6 +64,7 @@ pub(crate) struct FakeServer {
     side_key: ServerKey,
     pub(crate) mode: Mutex<AttestMode>,
     pub(crate) answer: Mutex<ProveAnswer>,
+    pub(crate) timing: Mutex<TimingHeader>,
     pub(crate) gets: Mutex<Vec<String>>,
     pub(crate) posts: Mutex<Vec<Vec<u8>>>,
     /// Plaintexts the server decrypted (test data only, nothing secret).
@@ -82,6 +97,7 @@ impl FakeServer {
                 fields: 3,
                 duration_ms: 1234,
             }),
+            timing: Mutex::new(TimingHeader::Server),
             gets: Mutex::default(),
             posts: Mutex::default(),
             decrypted: Mutex::default(),
@@ -162,7 +178,8 @@ impl FakeServer {
         };
         self.decrypted.lock().unwrap().push(plaintext);
 
-        match self.answer.lock().unwrap().clone() {
+        let answer = self.answer.lock().unwrap().clone();
+        let mut response = match answer {
             ProveAnswer::Proof {
                 fields,
                 duration_ms,
@@ -172,21 +189,56 @@ impl FakeServer {
                 let body = ProveResponse {
                     proof: BASE64.encode(proof),
                 };
-                json(
-                    200,
-                    &body,
-                    &[
-                        (HEADER_PROVE_DURATION_MS, duration_ms.to_string()),
-                        (HEADER_REQUEST_ID, request_id),
-                    ],
-                )
+                let mut headers = vec![
+                    (HEADER_PROVE_DURATION_MS, duration_ms.to_string()),
+                    (HEADER_REQUEST_ID, request_id),
+                ];
+                self.add_timing(&mut headers, Some(duration_ms));
+                json(200, &body, &headers)
             }
-            ProveAnswer::Error(code) => error(code, &request_id),
+            ProveAnswer::Error(code) => {
+                let mut response = error(code, &request_id);
+                let bb_ran = response.header(HEADER_PROVE_DURATION_MS).is_some();
+                if bb_ran || code == ErrorCode::QueueFull {
+                    let mut headers = Vec::new();
+                    self.add_timing(&mut headers, bb_ran.then_some(4321));
+                    response
+                        .headers
+                        .extend(headers.into_iter().map(|(n, v)| (n.to_owned(), v)));
+                }
+                response
+            }
             ProveAnswer::BadGateway => HttpResponse {
                 status: 502,
                 headers: vec![("content-type".into(), "text/html".into())],
                 body: b"<html>bad gateway</html>".to_vec(),
             },
+        };
+        self.strip_prove_duration(&mut response);
+        response
+    }
+
+    /// Adds the `Server-Timing` header the chosen [`TimingHeader`] asks for; `prove_ms` is bb's
+    /// time when it ran.
+    fn add_timing(&self, headers: &mut Vec<(&'static str, String)>, prove_ms: Option<u64>) {
+        let value = match &*self.timing.lock().unwrap() {
+            TimingHeader::Absent => return,
+            TimingHeader::Raw(value) => value.clone(),
+            TimingHeader::Server | TimingHeader::OnlyServerTiming => match prove_ms {
+                Some(ms) => format!(
+                    "upload;dur=1.5, decrypt;dur=3.3, parse;dur=0.01, queue;dur=0, prove;dur={ms}.25"
+                ),
+                None => "upload;dur=1.5, decrypt;dur=3.3, parse;dur=0.01".to_owned(),
+            },
+        };
+        headers.push(("server-timing", value));
+    }
+
+    fn strip_prove_duration(&self, response: &mut HttpResponse) {
+        if matches!(*self.timing.lock().unwrap(), TimingHeader::OnlyServerTiming) {
+            response
+                .headers
+                .retain(|(name, _)| name != HEADER_PROVE_DURATION_MS);
         }
     }
 }
