@@ -7,7 +7,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const COLORS = {
   "read-steps": "#94a3b8", decode: "#a78bfa", "load-crs": "#f59e0b", "init-bb": "#fb7185",
   "fetch-attestation": "#38bdf8", "verify-attestation": "#0ea5e9", encrypt: "#22c55e",
-  transmit: "#14b8a6", proving: "#6366f1", receive: "#64748b",
+  transmit: "#14b8a6", proving: "#6366f1", receive: "#64748b", fallback: "#a16207",
 };
 
 /** Draws `runs` (mode -> {phases: [phase, ms][], outcome}) into `root`. */

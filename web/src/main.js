@@ -16,6 +16,14 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const form = $("#prove-form");
 const proveButton = $("#prove");
 const hint = $("#prove-hint");
+const fallbackSwitch = $("#fallback");
+
+/**
+ * The one SDK code that means the server did not answer (connection refused, reset or timed out):
+ * the only failure the local fallback covers. Attestation and policy failures are refusals, and
+ * a server that answered with an error is not unreachable either.
+ */
+const UNREACHABLE = "TRANSPORT_FAILED";
 
 /** Latest status of each server, by mode. */
 const statuses = { tee: null, remote: null };
@@ -43,22 +51,31 @@ async function checkServers() {
   updateControls();
 }
 
-/** Whether `mode` can be tried: the page does not pre-empt the SDK's own attestation check. */
+/**
+ * Whether `mode` can be tried: the page does not pre-empt the SDK's own attestation check. A
+ * server the panel found unavailable can be tried when the local fallback is allowed.
+ */
 function usable(mode) {
   if (mode === "local") return true;
   const status = statuses[mode];
-  return status !== null && status.label !== "not configured" && status.label !== "unavailable";
+  if (status === null || status.label === "not configured") return false;
+  return status.label !== "unavailable" || fallbackSwitch.checked;
 }
 
 function updateControls() {
   for (const radio of form.elements.mode) radio.disabled = running || !usable(radio.value);
+  fallbackSwitch.disabled = running;
   const mode = form.elements.mode.value;
   const upload = form.elements.input.value === "upload";
   const file = $("#upload").files[0];
   let why = "";
   if (running) why = "Proving…";
   else if (!mode) why = "Choose where to prove.";
-  else if (!usable(mode)) why = `The ${mode === "tee" ? "TEE server" : "remote prover"} is ${statuses[mode]?.label ?? "being checked"}.`;
+  else if (!usable(mode)) {
+    const label = statuses[mode]?.label ?? "being checked";
+    why = `The ${serverName(mode)} is ${label}.`;
+    if (label === "unavailable") why += " Allow proving in this browser when it cannot be reached to try it anyway.";
+  }
   else if (upload && !file) why = "Choose an ivc-inputs.msgpack file.";
   proveButton.disabled = why !== "";
   hint.textContent = why;
@@ -85,7 +102,11 @@ async function run(mode) {
   result.className = "result";
   result.textContent = "Running…";
   delete result.dataset.outcome;
+  delete result.dataset.fallback;
   const onPhase = (event) => timeline.phase(event);
+  // Read once: toggling the switch during a run changes nothing about that run.
+  const fallbackAllowed = mode !== "local" && fallbackSwitch.checked;
+  let fellBack = null;
 
   try {
     onPhase({ phase: "read-steps", atMs: Date.now() });
@@ -97,24 +118,29 @@ async function run(mode) {
       proof = out.proof;
       extra = `bb.js, ${out.threads} thread${out.threads === 1 ? "" : "s"}`;
     } else {
-      const url = mode === "tee" ? config.teeUrl : config.proverUrl;
-      const options = { apiUrl: url, provingMode: mode, onPhase, timeoutMs: 600000 };
-      const attestation = attestationOptions();
-      if (attestation) options.attestation = attestation;
-      if (mode === "remote") options.allowUnattested = true;
-      const out = await prove(steps.bytes, options);
-      proof = out.proof;
-      extra = out.attested ? "attested server" : "unattested server";
+      try {
+        const out = await prove(steps.bytes, serverOptions(mode, onPhase));
+        proof = out.proof;
+        extra = out.attested ? "attested server" : "unattested server";
+      } catch (e) {
+        if (!fallbackAllowed || e?.code !== UNREACHABLE) throw e;
+        fellBack = { mode, code: e.code };
+        onPhase({ phase: "fallback", atMs: Date.now(), reason: e.code });
+        $("#run-mode").textContent = `(${modeName(mode)}: server unreachable, proved locally)`;
+        const out = await proveLocally(steps.bytes, onPhase);
+        proof = out.proof;
+        extra = `bb.js in this page, ${out.threads} thread${out.threads === 1 ? "" : "s"} (local fallback, not the ${serverName(mode)})`;
+      }
     }
     timeline.finish(Date.now());
     const digest = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", proof)));
-    showSuccess(result, { proof, digest, extra, input: steps.name });
-    runs.set(mode, { phases: timeline.durations(), outcome: "proof" });
+    showSuccess(result, { proof, digest, extra, input: steps.name, fellBack });
+    runs.set(fellBack ? "fallback" : mode, { phases: timeline.durations(), outcome: "proof" });
   } catch (e) {
     timeline.finish(Date.now(), true);
     const code = e?.code ?? "INTERNAL";
-    showError(result, code, e?.message ?? String(e), mode);
-    runs.set(mode, { phases: timeline.durations(), outcome: code });
+    showError(result, code, e?.message ?? String(e), { mode, fellBack, fallbackAllowed });
+    runs.set(fellBack ? "fallback" : mode, { phases: timeline.durations(), outcome: code });
   } finally {
     running = false;
     updateControls();
@@ -123,10 +149,21 @@ async function run(mode) {
   }
 }
 
-function showSuccess(el, { proof, digest, extra, input }) {
+/** The SDK's options for proving on the server of `mode` ("tee" or "remote"). */
+function serverOptions(mode, onPhase) {
+  const url = mode === "tee" ? config.teeUrl : config.proverUrl;
+  const options = { apiUrl: url, provingMode: mode, onPhase, timeoutMs: 600000 };
+  const attestation = attestationOptions();
+  if (attestation) options.attestation = attestation;
+  if (mode === "remote") options.allowUnattested = true;
+  return options;
+}
+
+function showSuccess(el, { proof, digest, extra, input, fellBack }) {
   el.className = "result ok";
   el.replaceChildren(
-    h("h3", {}, "Proof ready"),
+    h("h3", {}, fellBack ? "Proof ready, made locally (fallback)" : "Proof ready"),
+    fallbackNote(fellBack),
     dl([
       ["Input", input],
       ["Proof size", `${proof.length.toLocaleString("en")} bytes`],
@@ -134,21 +171,55 @@ function showSuccess(el, { proof, digest, extra, input }) {
       ["Prover", extra],
     ]),
   );
+  markFallback(el, fellBack);
   el.dataset.outcome = "proof";
 }
 
-function showError(el, code, message, mode) {
+function showError(el, code, message, { mode, fellBack, fallbackAllowed }) {
   const selfCheck = code === "PROOF_SELF_CHECK_FAILED";
   el.className = selfCheck ? "result expected" : "result error";
   el.dataset.outcome = code;
-  const title = selfCheck ? "Pipeline worked; the test CRS made bb reject the final proof" : "No proof";
-  const refused = ["tee", "remote"].includes(mode) && isRefusal(code);
+  markFallback(el, fellBack);
+  const title = selfCheck
+    ? `Pipeline worked; the test CRS made ${fellBack ? "bb.js" : "bb"} reject the final proof`
+    : "No proof";
+  // After a fallback the error is local proving's: the server was never the one refusing.
+  const server = ["tee", "remote"].includes(mode) && !fellBack;
+  const refused = server && isRefusal(code);
+  let why = "";
+  if (refused && fallbackAllowed) {
+    why = "Not proved locally either: the fallback is only for a server that cannot be reached, never for one that fails a check.";
+  } else if (server && code === UNREACHABLE && !fallbackAllowed) {
+    why = "Nothing was proved locally: the switch to prove in this browser when the server cannot be reached is off.";
+  }
   el.replaceChildren(
     h("h3", {}, title),
+    fallbackNote(fellBack),
     h("p", {}, h("code", { class: "code" }, code), " ", explain(code)),
     refused ? h("p", {}, "Nothing was sent to the server: the SDK refused it before encrypting the steps.") : "",
+    why ? h("p", { "data-role": "no-fallback" }, why) : "",
     h("details", {}, h("summary", {}, "Message"), h("pre", {}, message)),
   );
+}
+
+/** Records on the result whether (and why) the run fell back to local proving. */
+function markFallback(el, fellBack) {
+  if (fellBack) el.dataset.fallback = fellBack.code;
+  else delete el.dataset.fallback;
+}
+
+/** The plain statement that a run was proved locally, not on the server it was meant for. */
+function fallbackNote(fellBack) {
+  if (!fellBack) return "";
+  return h("p", { class: "fallback", "data-role": "fallback" },
+    h("strong", {}, "Local fallback. "),
+    `The ${serverName(fellBack.mode)} could not be reached (`, h("code", { class: "code" }, fellBack.code),
+    "), so bb.js proved in this page instead. ",
+    fellBack.mode === "tee" ? "This is not a TEE proof: no enclave was involved." : "The remote prover was not involved.");
+}
+
+function serverName(mode) {
+  return mode === "tee" ? "TEE server" : "remote prover";
 }
 
 /** Codes the SDK raises before any proving request is sent. */
@@ -164,7 +235,7 @@ function renderComparison() {
 }
 
 function modeName(mode) {
-  return { local: "Local (bb.js)", remote: "Remote", tee: "TEE" }[mode] ?? mode;
+  return { local: "Local (bb.js)", remote: "Remote", tee: "TEE", fallback: "Local fallback" }[mode] ?? mode;
 }
 
 form.addEventListener("change", updateControls);

@@ -13,6 +13,7 @@ const LABELS = {
   transmit: "Send, then wait for the server",
   proving: "Proving",
   receive: "Receive the proof",
+  fallback: "Server unreachable: fall back to local proving",
 };
 
 /** Rows of phases, each timed until the next one starts; the running one ticks. */
@@ -24,7 +25,7 @@ export class Timeline {
     list.replaceChildren();
   }
 
-  /** Records an SDK (or page) phase event `{phase, atMs, durationMs?}`. */
+  /** Records an SDK (or page) phase event `{phase, atMs, durationMs?, reason?}`. */
   phase(event) {
     if (event.phase === "proved") {
       // The server's own measurement of its proving time: a note on the proving row.
@@ -34,12 +35,14 @@ export class Timeline {
       }
       return;
     }
+    if (event.phase === "fallback") this.rows.at(-1)?.li.classList.add("failed");
     this.close(event.atMs);
     const time = h("span", { class: "duration" }, "…");
     const note = h("span", { class: "note" });
     const li = h("li", { class: "running", "data-phase": event.phase },
       h("span", { class: "name" }, LABELS[event.phase] ?? event.phase), time, note);
     this.list.append(li);
+    if (event.reason) note.textContent = `${event.reason}: proving in this browser instead`;
     this.rows.push({ phase: event.phase, start: event.atMs, end: null, li, time, note });
   }
 

@@ -4,7 +4,8 @@
 //   SITE_URL           the site built against the dev-attested server (TEE_URL) and an
 //                      unattested server (PROVER_URL)
 //   TAMPERED_SITE_URL  the site built with TEE_URL pointing at PROXY_PORT
-//   PROXY_PORT         where this test starts the tampering proxy
+//   PROXY_PORT         where this test starts the tampering proxy; closed, it is the unreachable
+//                      server of the local fallback tests
 //   TEE_URL            the dev-attested server behind it
 //   PCRS_FILE          the server's <root>.pcrs.json
 //   ARTIFACTS          folder for screenshots
@@ -65,6 +66,35 @@ async function open(url) {
  */
 function unexpected(errors) {
   return errors.filter((e) => !/^Failed to load resource: the server responded with a status of [45]\d\d/.test(e));
+}
+
+/** Chromium's own console line for a request to a closed port, which an unreachable server causes. */
+function unexpectedOffline(errors) {
+  return unexpected(errors).filter((e) => !/^Failed to load resource: net::ERR_CONNECTION_REFUSED$/.test(e));
+}
+
+/** Runs `fn` with the proxy's port closed (connections refused), then starts the proxy again. */
+async function withServerDown(fn) {
+  await proxy.close();
+  try {
+    return await fn();
+  } finally {
+    proxy = await startTamperProxy(Number(env.PROXY_PORT), env.TEE_URL);
+  }
+}
+
+/** Collects the page's requests for the CRS, which only local proving makes. */
+function crsRequests(page) {
+  const urls = [];
+  page.on("request", (r) => { if (new URL(r.url()).pathname.startsWith("/crs/")) urls.push(r.url()); });
+  return urls;
+}
+
+/** The timeline's rows as `{phase, failed, note}`. */
+function timelineRows(page) {
+  return page.locator("#timeline li").evaluateAll((lis) => lis.map((li) => ({
+    phase: li.dataset.phase, failed: li.classList.contains("failed"), note: li.querySelector(".note").textContent,
+  })));
 }
 
 async function shot(page, name, options = {}) {
@@ -184,6 +214,98 @@ describe("demo site", { concurrency: false }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test("with the local fallback allowed, a tampered attestation is still refused and nothing is proved locally", async () => {
+    const { page, errors } = await open(env.TAMPERED_SITE_URL);
+    const crs = crsRequests(page);
+    await serversChecked(page);
+    assert.equal(await page.locator("#server-tee").getAttribute("data-label"), "not attested");
+    // The switch is reached with Tab and toggled with Space.
+    assert.equal(await page.locator("#fallback").isChecked(), false, "the fallback is off by default");
+    let id = "";
+    for (let i = 0; i < 20 && id !== "fallback"; i++) {
+      await page.keyboard.press("Tab");
+      id = await page.evaluate(() => document.activeElement?.id ?? "");
+    }
+    assert.equal(id, "fallback", "the fallback switch is reachable with Tab");
+    await page.keyboard.press("Space");
+    assert.equal(await page.locator("#fallback").isChecked(), true);
+    assert.match(await page.locator('label:has(#fallback)').innerText(),
+      /If the server cannot be reached, prove locally in this browser/);
+
+    await page.locator('input[name="mode"][value="tee"]').check();
+    const outcome = await runAndWait(page);
+    await shot(page, "06-tampered-refused-with-fallback");
+    assert.equal(outcome, "SIGNATURE_INVALID", await page.locator("#result").innerText());
+    assert.equal(await page.locator("#result").getAttribute("data-fallback"), null, "no fallback");
+    const phases = (await timelineRows(page)).map((r) => r.phase);
+    for (const p of ["fallback", "decode", "load-crs", "init-bb"]) assert.ok(!phases.includes(p), `no ${p} in ${phases}`);
+    assert.deepEqual(crs, [], "local proving never started");
+    assert.equal(proxy.stats.proves, 0, "no proving request was sent");
+    const text = await page.locator("#result").innerText();
+    assert.match(text, /Nothing was sent to the server/);
+    assert.match(text, /fallback is only for a server that cannot be reached/);
+    assert.doesNotMatch(text, /Local fallback/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("with the local fallback off, an unreachable server's failure is shown and nothing is proved locally", async () => {
+    const { page, errors } = await open(env.TAMPERED_SITE_URL);
+    const crs = crsRequests(page);
+    await serversChecked(page);
+    await page.locator('input[name="mode"][value="tee"]').check();
+    assert.equal(await page.locator("#fallback").isChecked(), false);
+    const outcome = await withServerDown(() => runAndWait(page));
+    await shot(page, "07-unreachable-no-fallback");
+    assert.equal(outcome, "TRANSPORT_FAILED", await page.locator("#result").innerText());
+    assert.equal(await page.locator("#result").getAttribute("data-fallback"), null);
+    const text = await page.locator("#result").innerText();
+    assert.match(text, /could not be reached/);
+    assert.match(text, /Nothing was proved locally/);
+    assert.doesNotMatch(text, /Local fallback/);
+    const rows = await timelineRows(page);
+    assert.deepEqual(rows.map((r) => r.phase), ["read-steps", "fetch-attestation"]);
+    assert.equal(rows.at(-1).failed, true, "the attestation fetch is marked failed");
+    assert.deepEqual(crs, [], "local proving never started");
+    assert.deepEqual(unexpectedOffline(errors), []);
+    await page.close();
+  });
+
+  test("with the local fallback on, an unreachable TEE server leads to bb.js in the page, labelled as a fallback",
+    { skip: env.TEST_WEB_LOCAL === "0" }, async () => {
+      await withServerDown(async () => {
+        const { page, errors } = await open(env.TAMPERED_SITE_URL);
+        const crs = crsRequests(page);
+        await serversChecked(page);
+        assert.equal(await page.locator("#server-tee").getAttribute("data-label"), "unavailable");
+        const tee = page.locator('input[name="mode"][value="tee"]');
+        assert.equal(await tee.isDisabled(), true, "an unavailable server cannot be chosen without the fallback");
+        await page.locator("#fallback").check();
+        assert.equal(await tee.isDisabled(), false, "the fallback makes the unavailable server worth trying");
+        await tee.check();
+        const outcome = await runAndWait(page);
+        await shot(page, "08-unreachable-fell-back");
+        const result = page.locator("#result");
+        const text = await result.innerText();
+        // With the test CRS bb.js computes the proof and its own verification rejects it.
+        assert.equal(outcome, "PROOF_SELF_CHECK_FAILED", text);
+        assert.equal(await result.getAttribute("data-fallback"), "TRANSPORT_FAILED");
+        assert.match(text, /Local fallback\. The TEE server could not be reached \(TRANSPORT_FAILED/);
+        assert.match(text, /This is not a TEE proof/);
+        assert.match(await page.locator("#run-mode").innerText(), /TEE: server unreachable, proved locally/);
+        const rows = await timelineRows(page);
+        const phases = rows.map((r) => r.phase);
+        assert.deepEqual(phases.slice(0, 3), ["read-steps", "fetch-attestation", "fallback"]);
+        assert.equal(rows[1].failed, true, "the attestation fetch is marked failed");
+        assert.match(rows[2].note, /TRANSPORT_FAILED: proving in this browser instead/);
+        for (const p of ["decode", "load-crs", "init-bb", "proving"]) assert.ok(phases.includes(p), `phase ${p} in ${phases}`);
+        for (const p of ["verify-attestation", "encrypt", "transmit"]) assert.ok(!phases.includes(p), `no ${p} in ${phases}`);
+        assert.ok(crs.length >= 3, "local proving fetched the CRS");
+        assert.deepEqual(unexpectedOffline(errors), []);
+        await page.close();
+      });
+    });
 
   test("keyboard only: choose TEE mode, start a run and land on the result", async () => {
     const { page } = await open(env.TAMPERED_SITE_URL);

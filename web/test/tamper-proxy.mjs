@@ -5,7 +5,8 @@ import http from "node:http";
 
 /**
  * Starts the proxy on 127.0.0.1:`port`, forwarding to `upstream` (http://127.0.0.1:N).
- * Resolves to `{ stats, close }`; `stats` counts `attestations` tampered and `proves` forwarded.
+ * Resolves to `{ stats, close }`; `stats` counts `attestations` tampered and `proves` forwarded;
+ * `close` drops every open connection too, so the port refuses connections once it resolves.
  */
 export function startTamperProxy(port, upstream) {
   const stats = { attestations: 0, proves: 0 };
@@ -46,6 +47,10 @@ export function startTamperProxy(port, upstream) {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () =>
-      resolve({ stats, close: () => new Promise((done) => server.close(done)) }));
+      resolve({ stats, close: () => new Promise((done) => {
+        // Kept-alive browser connections would otherwise keep the port answering.
+        server.close(done);
+        server.closeAllConnections();
+      }) }));
   });
 }
