@@ -90,6 +90,18 @@ async fn proves_through_fetch_on_the_attested_dev_server() {
     // ran bb on them.
     assert_eq!(code_of(&error), "PROVER_FAILED");
     assert!(error.is_instance_of::<js_sys::Error>());
+    // The server's phases came with the error: bb's time as a positive number, and the phases
+    // before it. Octet-stream bodies are not base64-decoded, so there is no decode phase.
+    let timing = js_sys::Reflect::get(&error, &"serverTiming".into()).unwrap();
+    assert!(timing.is_object(), "serverTiming: {timing:?}");
+    let phase = |name: &str| js_sys::Reflect::get(&timing, &name.into()).unwrap();
+    let prove_ms = phase("proveMs").as_f64().expect("proveMs is a number");
+    assert!(prove_ms.is_finite() && prove_ms > 0.0, "proveMs {prove_ms}");
+    for name in ["uploadMs", "decryptMs", "parseMs", "queueMs"] {
+        let ms = phase(name).as_f64().expect(name);
+        assert!(ms.is_finite() && ms >= 0.0, "{name} {ms}");
+    }
+    assert!(phase("decodeMs").is_undefined());
     assert_eq!(
         *phases.borrow(),
         [

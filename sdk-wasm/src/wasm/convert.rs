@@ -4,9 +4,9 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 
 use serde::{de, Deserializer, Serializer};
 
-use crate::{AttestationPolicy, Error};
+use crate::{AttestationPolicy, Error, ServerTiming};
 
-use super::options::AttestationOptions;
+use super::{options::AttestationOptions, prove::JsServerTiming};
 
 /// Builds the SDK's attestation policy from the JS options.
 ///
@@ -28,6 +28,21 @@ pub(crate) fn attestation_policy(options: &AttestationOptions) -> Result<Attesta
         policy = policy.insecure_trusted_root_pem(pem.clone());
     }
     Ok(policy)
+}
+
+/// The server's phases in milliseconds, as `prove` hands them to JS.
+pub(crate) fn server_timing(timing: &ServerTiming) -> JsServerTiming {
+    // Nanoseconds over 1e6 is one correctly rounded division: 3.3 ms reads 3.3, not
+    // 3.3000000000000003. Phases are at most a day, well within f64's exact integers.
+    let ms = |d: Option<Duration>| d.map(|d| d.as_nanos() as f64 / 1e6);
+    JsServerTiming {
+        upload_ms: ms(timing.upload),
+        decode_ms: ms(timing.decode),
+        decrypt_ms: ms(timing.decrypt),
+        parse_ms: ms(timing.parse),
+        queue_ms: ms(timing.queue),
+        prove_ms: ms(timing.prove),
+    }
 }
 
 /// Parses `{ "0": "<96 hex digits>", ... }` (keys may also be written `PCR0`).

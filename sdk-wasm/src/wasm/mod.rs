@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 pub use options::{AttestationOptions, ProverInfo, VerifiedAttestation, VerifyAttestationOptions};
-pub use prove::{prove, JsPhaseEvent, JsProvingMode, ProveOptions, ProveResult};
+pub use prove::{prove, JsPhaseEvent, JsProvingMode, JsServerTiming, ProveOptions, ProveResult};
 pub use transport::GlooTransport;
 
 use crate::{Error, TeeRexAttestation};

@@ -66,12 +66,50 @@ pub struct ProveResult {
     #[tsify(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prove_duration_ms: Option<u64>,
+    /// Where the request spent its time on the server, when it said (its `Server-Timing`
+    /// header; absent also when that header was malformed).
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_timing: Option<JsServerTiming>,
     /// The server's request id, when it said.
     #[tsify(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// False only for an unattested server the caller allowed in `"remote"` mode.
     pub attested: bool,
+}
+
+/// The server's phases of one `POST /prove` (its `Server-Timing`), in milliseconds with
+/// decimals; a phase the server did not report is absent. On `prove`'s result, and on its
+/// errors as `serverTiming` when the server's error answer carried them.
+#[derive(Clone, Copy, Default, Tsify, Serialize)]
+#[tsify(rename = "ServerTiming")]
+#[serde(rename_all = "camelCase")]
+pub struct JsServerTiming {
+    /// Receiving the request body.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_ms: Option<f64>,
+    /// Unwrapping a JSON body's base64 (JSON bodies only: `prove` sends octet-stream).
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode_ms: Option<f64>,
+    /// Decrypting the steps.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decrypt_ms: Option<f64>,
+    /// Validating the steps.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_ms: Option<f64>,
+    /// Waiting for a proving slot.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_ms: Option<f64>,
+    /// bb's own run time.
+    #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prove_ms: Option<f64>,
 }
 
 /// The event passed to `onPhase`.
@@ -100,7 +138,9 @@ pub struct JsPhaseEvent {
 /// # Errors
 /// A `TeeRexError` whose `code` is the SDK's: `INVALID_STEPS` (nothing sent), `INVALID_OPTIONS`,
 /// `MISSING_EXPECTED_PCRS`, `UNATTESTED_SERVER`, the verifier's codes, the server's codes (e.g.
-/// `PROOF_SELF_CHECK_FAILED`), `TRANSPORT_FAILED`, `HTTP_ERROR`, `INVALID_RESPONSE`.
+/// `PROOF_SELF_CHECK_FAILED`), `TRANSPORT_FAILED`, `HTTP_ERROR`, `INVALID_RESPONSE`. A server
+/// error whose answer carried `Server-Timing` (bb's failures, `QUEUE_FULL`) also has
+/// `serverTiming`.
 #[wasm_bindgen(js_name = prove)]
 pub async fn prove(
     steps: Vec<u8>,
@@ -164,11 +204,12 @@ pub async fn prove(
         }
         clients.insert(key, (client, transport));
     });
-    let outcome = result.map_err(|e| e.to_js())?;
+    let outcome = result.map_err(|e| prove_error(&e))?;
 
     ProveResult {
         proof: outcome.proof,
         prove_duration_ms: outcome.prove_duration_ms,
+        server_timing: outcome.server_timing.as_ref().map(convert::server_timing),
         request_id: outcome.request_id,
         attested: outcome.attested,
     }
@@ -229,6 +270,18 @@ const PROVE_OPTION_KEYS: &[&str] = &[
     "timeoutMs",
 ];
 
+/// The JS error of a failed proof, with the server's phases as `serverTiming` when it sent them.
+fn prove_error(error: &crate::Error) -> js_sys::Error {
+    let js = error.to_js();
+    if let Some(timing) = error.server_timing() {
+        if let Ok(value) = convert::server_timing(timing).into_ts() {
+            // Setting a property on a fresh Error cannot fail; if it did, the code still stands.
+            let _ = js_sys::Reflect::set(&js, &JsValue::from_str("serverTiming"), &value.into());
+        }
+    }
+    js
+}
+
 fn phase_event(event: PhaseEvent) -> JsPhaseEvent {
     let (phase, duration_ms) = match event.phase {
         Phase::FetchAttestation => ("fetch-attestation", None),
@@ -263,8 +316,22 @@ impl std::fmt::Debug for ProveResult {
         f.debug_struct("ProveResult")
             .field("proof_len", &self.proof.len())
             .field("prove_duration_ms", &self.prove_duration_ms)
+            .field("server_timing", &self.server_timing)
             .field("request_id", &self.request_id)
             .field("attested", &self.attested)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for JsServerTiming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsServerTiming")
+            .field("upload_ms", &self.upload_ms)
+            .field("decode_ms", &self.decode_ms)
+            .field("decrypt_ms", &self.decrypt_ms)
+            .field("parse_ms", &self.parse_ms)
+            .field("queue_ms", &self.queue_ms)
+            .field("prove_ms", &self.prove_ms)
             .finish()
     }
 }
