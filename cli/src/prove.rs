@@ -6,7 +6,7 @@ use clap::Args;
 use tee_rex_protocol::steps::parse_steps;
 use tee_rex_sdk::{
     native::ReqwestTransport, AttestationPolicy, Client, ClientConfig, Phase, PhaseEvent,
-    ProvingMode,
+    ProvingMode, ServerTiming,
 };
 use zeroize::Zeroizing;
 
@@ -45,7 +45,8 @@ pub(crate) struct ProveArgs {
     max_age: u64,
 }
 
-/// Runs the command; prints each phase with its duration to stderr.
+/// Runs the command; prints each phase with its duration to stderr, then the server's own phases
+/// when it reported them (also on a failure after the queue, such as bb's).
 pub(crate) fn run(args: ProveArgs) -> Result<(), Failure> {
     let config = config(&args)?;
 
@@ -67,6 +68,13 @@ pub(crate) fn run(args: ProveArgs) -> Result<(), Failure> {
     let mut printer = PhasePrinter::default();
     let result = runtime.block_on(client.prove(&steps, &mut |event| printer.on_event(event)));
     printer.finish(time::now_ms());
+    let server_timing = match &result {
+        Ok(outcome) => outcome.server_timing,
+        Err(e) => e.server_timing().copied(),
+    };
+    if let Some(timing) = server_timing {
+        eprintln!("{}", server_phases(&timing));
+    }
     let outcome = result?;
 
     std::fs::write(&args.out, &outcome.proof).map_err(|e| {
@@ -135,6 +143,16 @@ fn config(args: &ProveArgs) -> Result<ClientConfig, Failure> {
     Ok(config.mode(mode).allow_unattested(args.allow_unattested))
 }
 
+/// The server's phases on one line: `server  upload 1.5 ms, ..., prove 13673 ms`.
+fn server_phases(timing: &ServerTiming) -> String {
+    let phases: Vec<String> = timing
+        .phases()
+        // Nanoseconds over 1e6: the shortest decimal the server sent, at most a day's worth.
+        .map(|(name, d)| format!("{name} {} ms", d.as_nanos() as f64 / 1e6))
+        .collect();
+    format!("server  {}", phases.join(", "))
+}
+
 /// Prints each phase when the next begins, with the time between them.
 #[derive(Debug, Default)]
 struct PhasePrinter {
@@ -163,5 +181,27 @@ impl PhasePrinter {
             _ => format!("{:?}", event.phase),
         };
         eprintln!("phase   {name:<32} {took:>8} ms");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_phases_read_as_the_server_sent_them() {
+        let timing = ServerTiming::parse(
+            "upload;dur=1.5, decrypt;dur=3.3, parse;dur=0.01, queue;dur=0, prove;dur=13673",
+        )
+        .unwrap();
+        assert_eq!(
+            server_phases(&timing),
+            "server  upload 1.5 ms, decrypt 3.3 ms, parse 0.01 ms, queue 0 ms, prove 13673 ms"
+        );
+        let queue_full = ServerTiming::parse("upload;dur=120.25, parse;dur=0.004").unwrap();
+        assert_eq!(
+            server_phases(&queue_full),
+            "server  upload 120.25 ms, parse 0.004 ms"
+        );
     }
 }

@@ -326,6 +326,22 @@ fn end_to_end_through_the_dev_attested_server_and_bb() {
             "no {phase} phase:\n{stderr}"
         );
     }
+    // The server's own phases, from its Server-Timing: bb's time is a positive number.
+    let server = stderr
+        .lines()
+        .find(|line| line.starts_with("server  "))
+        .unwrap_or_else(|| panic!("no server phases:\n{stderr}"));
+    for phase in ["upload ", "decrypt ", "parse ", "queue "] {
+        assert!(server.contains(phase), "no {phase}in {server:?}");
+    }
+    let prove_ms: f64 = server
+        .split(", ")
+        .find_map(|part| part.strip_prefix("prove "))
+        .and_then(|rest| rest.strip_suffix(" ms"))
+        .unwrap_or_else(|| panic!("no prove phase in {server:?}"))
+        .parse()
+        .unwrap();
+    assert!(prove_ms > 0.0, "{server:?}");
     if crs.join("INSECURE_TEST_CRS").exists() {
         // bb folds all steps, then rejects its own proof: the test CRS's known outcome.
         assert_eq!(code, 1, "{stderr}");
