@@ -12,7 +12,9 @@ export {
   ProveResult,
   PhaseEvent,
   ProvingMode,
+  ServerTiming,
 } from "./dist/web/tee_rex_sdk.js";
+import type { ServerTiming } from "./dist/web/tee_rex_sdk.js";
 
 /** Stable codes a `TeeRexError` carries (servers may add codes; branch on the ones you know). */
 export type TeeRexErrorCode =
@@ -85,4 +87,9 @@ export type TeeRexErrorCode =
 export interface TeeRexError extends Error {
   name: "TeeRexError";
   code: TeeRexErrorCode | (string & {});
+  /**
+   * `prove` only: the server's phases (its `Server-Timing`), when its error answer carried them:
+   * after bb ran (`PROOF_SELF_CHECK_FAILED`, `PROVER_FAILED`, `PROVE_TIMEOUT`) and `QUEUE_FULL`.
+   */
+  serverTiming?: ServerTiming;
 }

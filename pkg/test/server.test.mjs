@@ -28,9 +28,21 @@ test("attested dev server: steps encrypted, sent, bb runs and fails its self-che
     onPhase: (e) => phases.push(e.phase),
     timeoutMs: 600_000,
   };
-  assert.equal(await codeOf(prove(steps, options)), "PROOF_SELF_CHECK_FAILED", server.log());
+  const error = await prove(steps, options).then(
+    () => assert.fail("did not reject"),
+    (e) => e,
+  );
+  assert.equal(error.code, "PROOF_SELF_CHECK_FAILED", server.log());
   // bb ran and rejected its proof: the server's time is reported as proving, nothing as proved.
   assert.deepEqual(phases, ["fetch-attestation", "verify-attestation", "encrypt", "transmit", "proving"]);
+  // The server's phases came with the error; octet-stream bodies have no decode phase.
+  const { serverTiming } = error;
+  assert.ok(serverTiming?.proveMs > 1000, `bb worked for a while: ${JSON.stringify(serverTiming)}`);
+  for (const phase of ["uploadMs", "decryptMs", "parseMs", "queueMs"]) {
+    assert.equal(typeof serverTiming[phase], "number", phase);
+    assert.ok(serverTiming[phase] >= 0, phase);
+  }
+  assert.equal(serverTiming.decodeMs, undefined);
 
   // Same server and policy again, within the maximum age: the verified key is reused.
   phases.length = 0;

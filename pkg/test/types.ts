@@ -5,6 +5,7 @@ import {
   verifyAttestation,
   type PhaseEvent,
   type ProveOptions,
+  type ServerTiming,
   type TeeRexError,
   type VerifiedAttestation,
 } from "../index.js";
@@ -31,12 +32,23 @@ export async function checkProve(steps: Uint8Array): Promise<Uint8Array> {
     timeoutMs: 120_000,
   };
   try {
-    return (await prove(steps, options)).proof;
+    const result = await prove(steps, options);
+    const timing: ServerTiming | undefined = result.serverTiming;
+    const proveMs: number | undefined = timing?.proveMs;
+    const phases: (number | undefined)[] = [timing?.uploadMs, timing?.decodeMs, timing?.decryptMs, timing?.parseMs, timing?.queueMs];
+    void proveMs;
+    void phases;
+    return result.proof;
   } catch (e) {
     const code: string = (e as TeeRexError).code;
+    const queueMs: number | undefined = (e as TeeRexError).serverTiming?.queueMs;
+    void queueMs;
     throw new Error(code);
   }
 }
+
+// @ts-expect-error: serverTiming's phases are numbers
+export const badTiming: ServerTiming = { proveMs: "13673" };
 
 // @ts-expect-error: provingMode is "tee" | "remote"
 export const bad: ProveOptions = { apiUrl: "http://127.0.0.1:1", provingMode: "cloud" };

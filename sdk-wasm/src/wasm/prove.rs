@@ -68,7 +68,7 @@ pub struct ProveResult {
     pub prove_duration_ms: Option<u64>,
     /// Where the request spent its time on the server, when it said (its `Server-Timing`
     /// header; absent also when that header was malformed).
-    #[tsify(optional)]
+    #[tsify(optional, type = "ServerTiming")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_timing: Option<JsServerTiming>,
     /// The server's request id, when it said.
