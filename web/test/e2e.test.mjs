@@ -164,6 +164,9 @@ describe("demo site", { concurrency: false }, () => {
       assert.ok(names.includes(p), `phase ${p} in ${names}`);
     }
     for (const [p, d] of phases) assert.match(d, /^\d+(\.\d)? m?s$/, `${p} has a final duration`);
+    // A server that answered with an error is not unreachable: no local fallback, switch or not.
+    assert.ok(!names.includes("fallback"), `no fallback in ${names}`);
+    assert.equal(await page.locator("#result").getAttribute("data-fallback"), null);
     assert.deepEqual(unexpected(main.errors), []);
   });
 
@@ -175,6 +178,7 @@ describe("demo site", { concurrency: false }, () => {
     const names = await page.locator("#timeline li").evaluateAll((lis) => lis.map((li) => li.dataset.phase));
     assert.ok(names.includes("transmit"), `phases ${names}`);
     assert.ok(!names.includes("verify-attestation"), "an unattested server has nothing to verify");
+    assert.ok(!names.includes("fallback") && !names.includes("decode"), `no local proving in ${names}`);
     assert.equal(await page.locator("#compare").isVisible(), true, "comparison after two modes");
     assert.deepEqual(unexpected(main.errors), []);
   });
