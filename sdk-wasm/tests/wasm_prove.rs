@@ -128,3 +128,24 @@ async fn refuses_the_dev_server_under_other_pcrs() {
         ["fetch-attestation", "verify-attestation"]
     );
 }
+
+/// A kept-alive connection that the server closed while the caller's event loop was busy is
+/// not a failure: Node's fetch hands the next request that dead connection, and the transport
+/// sends it once more on a fresh one. (Chromium retries such a request itself.)
+#[test]
+async fn a_connection_the_server_closed_while_the_caller_was_busy_is_retried() {
+    use tee_rex_sdk::{wasm::GlooTransport, Transport as _};
+
+    let server = SERVER.expect("TEE_REX_WASM_TEST_SERVER is set by scripts/test-wasm.sh");
+    let url = format!("{server}/health");
+    let transport = GlooTransport::new();
+    assert_eq!(transport.get(&url).await.unwrap().status, 200);
+
+    // Hold the event loop past the server's 5-second keep-alive: the server closes the idle
+    // connection, and the client cannot notice before its next request.
+    let until = js_sys::Date::now() + 6_500.0;
+    while js_sys::Date::now() < until {}
+
+    let again = transport.get(&url).await;
+    assert_eq!(again.map(|r| r.status).ok(), Some(200));
+}

@@ -2,7 +2,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Method, Request, RequestBuilder};
 use web_sys::AbortSignal;
 
 use crate::{HttpResponse, Transport, TransportError, TransportFuture};
@@ -40,10 +40,11 @@ impl GlooTransport {
         self.limits.borrow_mut().signal = signal;
     }
 
-    fn with_abort(&self, request: RequestBuilder) -> RequestBuilder {
+    /// The signal that aborts one request: the timeout's, the caller's, or either.
+    fn abort_signal(&self) -> Option<AbortSignal> {
         let limits = self.limits.borrow();
         let timeout = limits.timeout_ms.map(AbortSignal::timeout_with_u32);
-        let signal = match (timeout, &limits.signal) {
+        match (timeout, &limits.signal) {
             (None, None) => None,
             (Some(t), None) => Some(t),
             (None, Some(s)) => Some(s.clone()),
@@ -51,19 +52,40 @@ impl GlooTransport {
                 let both = js_sys::Array::of2(&t, s);
                 Some(AbortSignal::any(&both))
             }
-        };
-        request.abort_signal(signal.as_ref())
+        }
     }
 
-    async fn finish(
-        request: Result<Request, gloo_net::Error>,
+    /// Sends the request `build` makes, and once more when the first attempt failed before any
+    /// response while nothing aborted it.
+    ///
+    /// Node's `fetch` may hand a request a kept-alive connection that the server already closed
+    /// (the caller's event loop was busy past the server's keep-alive), and the request then
+    /// fails at once without reaching the server. Sending a request twice is safe here: fetching
+    /// a document has no effect, and a proof that lost its connection was stopped by the server
+    /// when its client went away, so proving it again loses nothing. The timeout covers both
+    /// attempts together.
+    async fn send(
+        &self,
+        build: impl Fn(RequestBuilder) -> Result<Request, gloo_net::Error>,
+        url: &str,
+        method: Method,
     ) -> Result<HttpResponse, TransportError> {
-        let request = request.map_err(|e| failed("cannot build the request", e))?;
-        // gloo-net's errors carry the platform's message (network error, abort), never the body.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| failed("request failed", e))?;
+        let signal = self.abort_signal();
+        let make = || {
+            let builder = RequestBuilder::new(url).method(method.clone());
+            build(builder.abort_signal(signal.as_ref()))
+                .map_err(|e| failed("cannot build the request", e))
+        };
+        let response = match make()?.send().await {
+            Ok(response) => response,
+            Err(_) if !signal.as_ref().is_some_and(AbortSignal::aborted) => make()?
+                .send()
+                .await
+                .map_err(|e| failed("request failed", e))?,
+            // gloo-net's errors carry the platform's message (network error, abort), never the
+            // body.
+            Err(e) => return Err(failed("request failed", e)),
+        };
         let status = response.status();
         let headers = response
             .headers()
@@ -87,8 +109,7 @@ impl Transport for GlooTransport {
         &'a self,
         url: &'a str,
     ) -> TransportFuture<'a, Result<HttpResponse, TransportError>> {
-        let request = self.with_abort(Request::get(url)).build();
-        Box::pin(Self::finish(request))
+        Box::pin(self.send(RequestBuilder::build, url, Method::GET))
     }
 
     fn post<'a>(
@@ -98,10 +119,12 @@ impl Transport for GlooTransport {
         body: Vec<u8>,
     ) -> TransportFuture<'a, Result<HttpResponse, TransportError>> {
         let body = js_sys::Uint8Array::from(body.as_slice());
-        let request = self
-            .with_abort(Request::post(url).header("content-type", content_type))
-            .body(body);
-        Box::pin(Self::finish(request))
+        let build = move |request: RequestBuilder| {
+            request
+                .header("content-type", content_type)
+                .body(body.clone())
+        };
+        Box::pin(self.send(build, url, Method::POST))
     }
 }
 
