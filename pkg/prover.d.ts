@@ -14,6 +14,7 @@ export type ProverMode = "tee" | "remote" | "local";
 export type ProverPhaseEvent =
   | PhaseEvent
   | { phase: "serialize"; atMs: number }
+  /** `reason`: `"NO_SERVER"` (no `apiUrl`) or the error code (`"TRANSPORT_FAILED"`). */
   | { phase: "fallback"; atMs: number; reason: string };
 
 /**
@@ -30,7 +31,11 @@ export interface TeeRexProverOptions extends BBPrivateKernelProverOptions {
   attestation?: AttestationOptions;
   /** Accept an unattested server in `"remote"` mode (default false). */
   allowUnattested?: boolean;
-  /** `"local"`: prove with bb.js here when the server path fails (default `"none"`). */
+  /**
+   * `"local"`: prove with bb.js here when no server is configured or it cannot be reached
+   * (`TRANSPORT_FAILED`, not after the caller's own abort). A server that answered keeps its
+   * answer, and a failed attestation is never bypassed. Default `"none"`.
+   */
   fallback?: "none" | "local";
   /** Called as each phase begins. */
   onPhase?: (event: ProverPhaseEvent) => void;

@@ -7,6 +7,14 @@ import { prove } from "@alejoamiras/tee-rex";
 
 const MODES = ["tee", "remote", "local"];
 const FALLBACKS = ["none", "local"];
+/**
+ * The failures that may fall back: the server could not be reached (refused, reset, timed out).
+ * A server that answered keeps its answer, and a failed attestation is never bypassed: it may be
+ * an attack, and the caller must see it.
+ */
+const UNREACHABLE = new Set(["TRANSPORT_FAILED"]);
+/** The fallback reason when no server is configured. */
+const NO_SERVER = "NO_SERVER";
 
 export class TeeRexProver extends BBLazyPrivateKernelProver {
   #apiUrl;
@@ -61,6 +69,10 @@ export class TeeRexProver extends BBLazyPrivateKernelProver {
 
   async createChonkProof(executionSteps) {
     if (this.#provingMode === "local") return super.createChonkProof(executionSteps);
+    if (!this.#apiUrl && this.#fallback === "local") {
+      this.#emit({ phase: "fallback", atMs: Date.now(), reason: NO_SERVER });
+      return super.createChonkProof(executionSteps);
+    }
 
     this.#emit({ phase: "serialize", atMs: Date.now() });
     try {
@@ -77,9 +89,10 @@ export class TeeRexProver extends BBLazyPrivateKernelProver {
       const { proof } = await prove(steps, options);
       return ChonkProofWithPublicInputs.fromBuffer(Buffer.from(proof));
     } catch (error) {
-      // Proving locally leaks nothing, so any failure may fall back when the caller chose it. A
-      // fallback to another (unverified) server never happens.
-      if (this.#fallback !== "local") throw error;
+      // Falling back only ever means proving here (never another, unverified server), and only
+      // for a server that could not be reached; a caller's own abort is not that.
+      const unreachable = UNREACHABLE.has(error?.code) && !this.#signal?.aborted;
+      if (this.#fallback !== "local" || !unreachable) throw error;
       this.#emit({ phase: "fallback", atMs: Date.now(), reason: error?.code ?? "UNKNOWN" });
       return super.createChonkProof(executionSteps);
     }

@@ -142,26 +142,73 @@ test("an unattested server is refused by default", async () => {
   assert.equal(await codeOf(prover.createChonkProof(executionSteps())), "UNATTESTED_SERVER");
 });
 
-test("fallback: local reports the reason, then proves with the real bb.js (WASM), whose self-check fails with the test CRS", { timeout: 900_000 }, async () => {
+test("fallback: local proves with the real bb.js (WASM) when the server cannot be reached; its self-check fails with the test CRS", { timeout: 900_000 }, async () => {
   const log = [];
   const prover = new TeeRexProver(new WASMSimulator(), {
     ...localBb(),
-    apiUrl: unattested.apiUrl,
-    attestation: { expectedPcrs: { 0: "ab".repeat(48) } },
+    apiUrl: await closedPortUrl(),
+    attestation: { expectedPcrs: server.expectedPcrs, insecureTrustedRootPem: server.rootPem },
     fallback: "local",
     onPhase: (e) => log.push(e),
   });
   const error = await rejection(prover.createChonkProof(executionSteps()));
   assertBbJsSelfCheckFailure(error);
   const phases = log.map((e) => e.phase);
-  assert.equal(phases[0], "serialize");
-  assert.equal(phases.at(-1), "fallback", `phases: ${phases}`);
-  assert.equal(phases.filter((p) => p === "fallback").length, 1);
-  assert.ok(!phases.includes("transmit"), "nothing was sent to the unattested server");
+  assert.deepEqual(phases, ["serialize", "fetch-attestation", "fallback"]);
   const fallback = log.at(-1);
-  assert.equal(fallback.reason, "UNATTESTED_SERVER");
+  assert.equal(fallback.reason, "TRANSPORT_FAILED");
   assert.ok(fallback.atMs < error.atMs, "the fallback phase came before bb.js's failure");
   assertOffline();
+});
+
+test("fallback: local never bypasses a refused attestation or a server's answer", async () => {
+  const calls = await withParentProver(async () => {
+    const log = [];
+    const unattestedProver = new TeeRexProver(new WASMSimulator(), {
+      apiUrl: unattested.apiUrl,
+      attestation: { expectedPcrs: { 0: "ab".repeat(48) } },
+      fallback: "local",
+      onPhase: (e) => log.push(e.phase),
+    });
+    assert.equal(await codeOf(unattestedProver.createChonkProof(executionSteps())), "UNATTESTED_SERVER");
+
+    const wrongPcrs = new TeeRexProver(new WASMSimulator(), {
+      apiUrl: server.apiUrl,
+      attestation: { expectedPcrs: { 0: "ab".repeat(48) }, insecureTrustedRootPem: server.rootPem },
+      fallback: "local",
+      onPhase: (e) => log.push(e.phase),
+    });
+    assert.equal(await codeOf(wrongPcrs.createChonkProof(executionSteps())), "PCR_MISMATCH");
+    assert.ok(!log.includes("fallback"), `phases: ${log}`);
+  });
+  assert.equal(calls.length, 0, "bb.js was not called");
+});
+
+test("fallback: local does not follow the caller's own abort", async () => {
+  const calls = await withParentProver(async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const prover = new TeeRexProver(new WASMSimulator(), {
+      apiUrl: server.apiUrl,
+      attestation: { expectedPcrs: server.expectedPcrs, insecureTrustedRootPem: server.rootPem },
+      fallback: "local",
+      signal: controller.signal,
+    });
+    assert.equal(await codeOf(prover.createChonkProof(executionSteps())), "TRANSPORT_FAILED");
+  });
+  assert.equal(calls.length, 0, "bb.js was not called");
+});
+
+test("fallback: local without an apiUrl proves locally, reason NO_SERVER", async () => {
+  const log = [];
+  const steps = executionSteps();
+  const calls = await withParentProver(async (proof) => {
+    const prover = new TeeRexProver(new WASMSimulator(), { fallback: "local", onPhase: (e) => log.push(e) });
+    assert.equal(await prover.createChonkProof(steps), proof);
+  });
+  assert.deepEqual(log.map((e) => [e.phase, e.reason]), [["fallback", "NO_SERVER"]]);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0], steps);
 });
 
 test("provingMode local proves with the real bb.js (WASM) and never contacts a server", { timeout: 900_000 }, async () => {
@@ -191,9 +238,25 @@ test("provingMode local proves with the real bb.js (WASM) and never contacts a s
 });
 
 test("fallback: local returns the parent's proof as it is", async () => {
-  // The real bb.js cannot finish a valid proof with the test CRS (above), so this one property,
-  // that a successful local proof is handed back unchanged, is observed with the parent's method
-  // replaced for this test only.
+  const steps = executionSteps();
+  const calls = await withParentProver(async (proof) => {
+    const prover = new TeeRexProver(new WASMSimulator(), {
+      apiUrl: await closedPortUrl(),
+      attestation: { expectedPcrs: server.expectedPcrs, insecureTrustedRootPem: server.rootPem },
+      fallback: "local",
+    });
+    assert.equal(await prover.createChonkProof(steps), proof);
+  });
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0], steps);
+});
+
+/**
+ * Runs `body` with the parent class's bb.js proving replaced by a recorder that returns a marker
+ * proof, and returns the steps each call got. The real bb.js cannot finish a valid proof with the
+ * test CRS (above), so whether and with what the parent is called is observed this way.
+ */
+async function withParentProver(body) {
   const original = BBPrivateKernelProver.prototype.createChonkProof;
   const calls = [];
   const proof = { local: true };
@@ -202,19 +265,21 @@ test("fallback: local returns the parent's proof as it is", async () => {
     return proof;
   };
   try {
-    const prover = new TeeRexProver(new WASMSimulator(), {
-      apiUrl: unattested.apiUrl,
-      attestation: { expectedPcrs: { 0: "ab".repeat(48) } },
-      fallback: "local",
-    });
-    const steps = executionSteps();
-    assert.equal(await prover.createChonkProof(steps), proof);
-    assert.equal(calls.length, 1);
-    assert.equal(calls[0], steps);
+    await body(proof);
   } finally {
     BBPrivateKernelProver.prototype.createChonkProof = original;
   }
-});
+  return calls;
+}
+
+/** A loopback URL nothing listens on: a port that was just bound, then closed. */
+async function closedPortUrl() {
+  const listener = createServer();
+  await new Promise((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const { port } = listener.address();
+  await new Promise((resolve) => listener.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 test("unknown modes are refused", () => {
   assert.throws(() => new TeeRexProver(new WASMSimulator(), { provingMode: "cloud" }), { code: "INVALID_OPTIONS" });
