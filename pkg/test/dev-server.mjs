@@ -20,6 +20,27 @@ export const crsDir = process.env.TEE_REX_TEST_CRS_DIR ?? join(root, ".cache/crs
 /** The real Schnorr account deployment steps, as serializePrivateExecutionSteps wrote them. */
 export const steps = readFileSync(join(root, "testdata/aztec/ivc-deploy-schnorr.msgpack"));
 
+/**
+ * One well-formed msgpack proving step whose circuit is not real: fixarray(1) of a 4-key map with
+ * functionName, bytecode, witness, vk.
+ */
+export function msgpackSteps() {
+  const str = (s) => [0xa0 | s.length, ...new TextEncoder().encode(s)];
+  const bin = (bytes) => [0xc4, bytes.length, ...bytes];
+  return new Uint8Array([
+    0x91,
+    0x84,
+    ...str("functionName"),
+    ...str("main"),
+    ...str("bytecode"),
+    ...bin([1, 2]),
+    ...str("witness"),
+    ...bin([3, 4]),
+    ...str("vk"),
+    ...bin([5, 6]),
+  ]);
+}
+
 /** Starts the server; resolves to { apiUrl, rootPem, expectedPcrs, log(), stop() }. */
 export async function startDevServer(attestation = "dev") {
   for (const [what, path] of [["server", serverBin], ["bb", bb], ["CRS", crsDir]]) {

@@ -7,6 +7,8 @@ import { test } from "node:test";
 
 import { encrypt, prove, verifyAttestation } from "@alejoamiras/tee-rex";
 
+import { msgpackSteps } from "./dev-server.mjs";
+
 const vector = readFileSync(
   new URL("../../testdata/nitro/real/nitro-attest-crate-2025-01-06.cbor", import.meta.url),
 );
@@ -99,20 +101,3 @@ test("prove refuses an unattested server by default, over real fetch", async () 
     server.close();
   }
 });
-
-function msgpackSteps() {
-  const str = (s) => [0xa0 | s.length, ...new TextEncoder().encode(s)];
-  const bin = (bytes) => [0xc4, bytes.length, ...bytes];
-  return new Uint8Array([
-    0x91,
-    0x84,
-    ...str("functionName"),
-    ...str("main"),
-    ...str("bytecode"),
-    ...bin([1, 2]),
-    ...str("witness"),
-    ...bin([3, 4]),
-    ...str("vk"),
-    ...bin([5, 6]),
-  ]);
-}

@@ -9,6 +9,8 @@ import { after, before, test } from "node:test";
 import { prove } from "@alejoamiras/tee-rex";
 import * as openpgp from "openpgp";
 
+import { msgpackSteps } from "./dev-server.mjs";
+
 let server;
 let apiUrl;
 let privateKey;
@@ -109,21 +111,3 @@ test("a malformed Server-Timing is left out, never an error", async () => {
     assert.equal(result.proveDurationMs, 9);
   }
 });
-
-/** One msgpack step: fixarray(1) of a 4-key map with functionName, bytecode, witness, vk. */
-function msgpackSteps() {
-  const str = (s) => [0xa0 | s.length, ...new TextEncoder().encode(s)];
-  const bin = (bytes) => [0xc4, bytes.length, ...bytes];
-  return new Uint8Array([
-    0x91,
-    0x84,
-    ...str("functionName"),
-    ...str("main"),
-    ...str("bytecode"),
-    ...bin([1, 2]),
-    ...str("witness"),
-    ...bin([3, 4]),
-    ...str("vk"),
-    ...bin([5, 6]),
-  ]);
-}
