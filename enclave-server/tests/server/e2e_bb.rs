@@ -96,7 +96,7 @@ async fn the_real_fixture_runs_through_the_real_bb() {
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let body = response.json_value().await;
-    let log = server.log();
+    let log = server.log_with("\"circuits_accumulated\":9", 1).await;
 
     // bb folded all 9 circuits of the fixture before answering, whatever the outcome.
     assert!(

@@ -146,7 +146,11 @@ async fn the_real_bb_under_load_answers_every_accepted_job() {
         "{report:?}"
     );
     assert_eq!(
-        server.log().matches("\"circuits_accumulated\":9").count(),
+        server
+            .log_with("\"circuits_accumulated\":9", 2)
+            .await
+            .matches("\"circuits_accumulated\":9")
+            .count(),
         2
     );
     assert!(std::fs::read_dir(work.path()).unwrap().next().is_none());

@@ -97,6 +97,19 @@ impl Server {
         String::from_utf8_lossy(&self.raw_output()).into_owned()
     }
 
+    /// The log once `needle` appears in it `times` times, or after five seconds: the output
+    /// reaches the test through a pipe, a moment after the answer the server logged it before.
+    pub async fn log_with(&self, needle: &str, times: usize) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            if log.matches(needle).count() >= times || std::time::Instant::now() > deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

@@ -271,7 +271,7 @@ async fn the_json_log_carries_the_same_phases_as_the_header() {
         assert_eq!(names(&metrics), BINARY_PHASES);
         response.bytes().await.unwrap();
 
-        let events = log_events(&server.log(), &event.replace(' ', "-"));
+        let events = events_once_logged(&server, &event.replace(' ', "-"), event).await;
         let done = events
             .iter()
             .find(|e| e["fields"]["message"] == event)
@@ -299,6 +299,19 @@ async fn the_json_log_carries_the_same_phases_as_the_header() {
         assert!(proving["fields"].get("prove_ms").is_none(), "{proving}");
     }
     assert!(server.terminate().success());
+}
+
+/// The JSON log events of the request logged under `request_id`, once `message` is among them
+/// (or after five seconds): the log reaches the test through a pipe, a moment after the answer.
+async fn events_once_logged(server: &Server, request_id: &str, message: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let events = log_events(&server.log(), request_id);
+        if Instant::now() > deadline || events.iter().any(|e| e["fields"]["message"] == message) {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The JSON log events of the request logged under `request_id`.
