@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
-use actix_web::{test, web, App};
+use actix_web::test;
 use serde_json::Value;
-use tee_rex_server::{configure, Cidr, RateLimit};
+use tee_rex_server::{Cidr, RateLimit};
 
 use crate::common::{encrypt_to, one_step, Options, Sandbox};
+use crate::in_process::{app, prove_binary};
 
 async fn parts(response: ServiceResponse) -> (StatusCode, header::HeaderMap, Value) {
     let status = response.status();
@@ -50,12 +51,7 @@ async fn rate_limits_key_on_the_peer_and_ignore_untrusted_forwarded_for() {
         })
         .await
         .with_rate_limits(limit, limit, vec!["10.0.0.0/8".parse::<Cidr>().unwrap()]);
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(state))
-            .configure(configure),
-    )
-    .await;
+    let app = app!(state).0;
 
     // A client spends its burst; forged X-Forwarded-For values do not give it fresh buckets.
     for i in 0..2 {
@@ -139,16 +135,8 @@ async fn prover_failures_carry_the_prove_duration() {
             })
             .await;
         let message = encrypt_to(state.key().public_key_binary(), &one_step());
-        let app = test::init_service(
-            App::new()
-                .app_data(web::Data::new(state))
-                .configure(configure),
-        )
-        .await;
-        let request = test::TestRequest::post()
-            .uri("/prove")
-            .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-            .set_payload(message);
+        let app = app!(state).0;
+        let request = prove_binary(message);
         let (_, headers, body) = call!(&app, request).await;
         assert_eq!(body["error"]["code"], code);
         let ms: u64 = headers
@@ -166,16 +154,8 @@ async fn prover_failures_carry_the_prove_duration() {
     let state = sandbox.state(Options::default()).await;
     std::fs::remove_file(sandbox.bb()).unwrap();
     let message = encrypt_to(state.key().public_key_binary(), &one_step());
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(state))
-            .configure(configure),
-    )
-    .await;
-    let request = test::TestRequest::post()
-        .uri("/prove")
-        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .set_payload(message);
+    let app = app!(state).0;
+    let request = prove_binary(message);
     let (_, headers, body) = call!(&app, request).await;
     assert_eq!(body["error"]["code"], "PROVER_FAILED");
     assert!(!headers.contains_key("x-prove-duration-ms"));
